@@ -1,0 +1,74 @@
+"""The one exception hierarchy of Daily Papers.
+
+Every error raised on purpose derives from :class:`DailyPapersError`; its message says what went wrong
+and, where there is one, how to fix it. The edges translate them: the CLI prints ``str(error)`` on one
+line and exits with ``error.exit_code``, the web app maps them to HTTP statuses.
+
+    DailyPapersError
+    ├── ConfigurationError      settings that cannot work (bad URL, missing extra)
+    ├── DatabaseError           database missing, unreachable or at an unknown schema
+    ├── NotFoundError           a paper, user or file that does not exist
+    ├── IngestError             a whole input cannot be read
+    │   ├── UnknownFormatError  content matches no supported format
+    │   └── FormatError         the format is known but the file is broken (empty, truncated, bad encoding)
+    ├── UpstreamError           arXiv or Hugging Face failed after all retries
+    └── SearchError             a query or index problem the user can fix
+"""
+
+from __future__ import annotations
+
+
+class DailyPapersError(Exception):
+    """Base class: an error with a message meant for the person running Daily Papers."""
+
+    exit_code = 1
+
+
+class ConfigurationError(DailyPapersError):
+    exit_code = 78  # EX_CONFIG
+
+
+class DatabaseError(DailyPapersError):
+    exit_code = 69  # EX_UNAVAILABLE
+
+
+class NotFoundError(DailyPapersError):
+    exit_code = 66  # EX_NOINPUT
+
+
+class IngestError(DailyPapersError):
+    exit_code = 65  # EX_DATAERR
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class UnknownFormatError(IngestError):
+    pass
+
+
+class FormatError(IngestError):
+    pass
+
+
+class UpstreamError(DailyPapersError):
+    exit_code = 69
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
+        self.url = url
+        self.status = status
+        super().__init__(message)
+
+
+class SearchError(DailyPapersError):
+    exit_code = 64  # EX_USAGE
+
+
+class MissingExtraError(ConfigurationError):
+    """A feature needs an optional dependency that is not installed."""
+
+    def __init__(self, feature: str, extra: str) -> None:
+        super().__init__(
+            f"{feature} needs the optional '{extra}' dependencies: pip install 'dailypapers[{extra}]'"
+        )

@@ -1,0 +1,1 @@
+"""Alembic migrations; run through :func:`dailypapers.db.upgrade_schema`."""

@@ -1,0 +1,100 @@
+"""Plain-dict and BibTeX views of papers, shared by the CLI, the exports and the JSON API."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from dailypapers.ingest.arxiv_ids import abs_url, html_url, pdf_url
+from dailypapers.models import Paper
+
+
+def iso(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.isoformat().replace("+00:00", "Z")
+    return value.isoformat()
+
+
+def paper_links(paper: Paper) -> dict[str, Any]:
+    links: dict[str, Any] = {"code": list(paper.code_urls or []), "project": paper.project_url}
+    if paper.arxiv_id:
+        links.update(abs=abs_url(paper.arxiv_id), pdf=pdf_url(paper.arxiv_id), html=html_url(paper.arxiv_id))
+    if paper.doi:
+        links["doi"] = f"https://doi.org/{paper.doi}"
+    return links
+
+
+def paper_to_dict(paper: Paper) -> dict[str, Any]:
+    feed = paper.feed_entry
+    return {
+        "id": paper.id,
+        "arxiv_id": paper.arxiv_id,
+        "version": paper.version,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": list(paper.authors or []),
+        "categories": list(paper.categories or []),
+        "primary_category": paper.primary_category,
+        "published": iso(paper.published_at),
+        "updated": iso(paper.updated_at),
+        "versions": list(paper.versions or []),
+        "comments": paper.comments,
+        "journal_ref": paper.journal_ref,
+        "doi": paper.doi,
+        "license": paper.license,
+        "links": paper_links(paper),
+        "sources": sorted(
+            ({"source": s.source, "external_id": s.external_id} for s in paper.sources),
+            key=lambda s: s["source"],
+        ),
+        "feed": None
+        if feed is None
+        else {
+            "day": iso(feed.day),
+            "submitted_by": feed.submitted_by,
+            "upvotes": feed.upvotes,
+            "num_comments": feed.num_comments,
+        },
+        "extra": dict(paper.extra or {}),
+    }
+
+
+_BIBTEX_SPECIAL = re.compile(r"(?<!\\)([&%#_])")
+
+
+def _bibtex_escape(text: str) -> str:
+    # Titles and abstracts are already LaTeX; only the characters that break BibTeX outside math are escaped.
+    parts = re.split(r"(\$[^$]*\$)", text)
+    return "".join(part if part.startswith("$") else _BIBTEX_SPECIAL.sub(r"\\\1", part) for part in parts)
+
+
+def bibtex_key(paper: Paper) -> str:
+    first_author = (paper.authors or ["anonymous"])[0]
+    surname = re.sub(r"[^A-Za-z]", "", first_author.split()[-1] if first_author.split() else "anon") or "anon"
+    year = paper.published_at.year if paper.published_at else "nd"
+    word = next((w for w in re.findall(r"[A-Za-z]+", paper.title) if len(w) > 3), "paper")
+    return f"{surname.lower()}{year}{word.lower()}"
+
+
+def paper_to_bibtex(paper: Paper) -> str:
+    fields: list[tuple[str, str]] = [
+        ("title", "{" + _bibtex_escape(paper.title) + "}"),
+        ("author", " and ".join(paper.authors or [])),
+    ]
+    if paper.published_at:
+        fields.append(("year", str(paper.published_at.year)))
+    if paper.arxiv_id:
+        fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
+        if paper.primary_category:
+            fields.append(("primaryClass", paper.primary_category))
+        fields.append(("url", abs_url(paper.arxiv_id)))
+    if paper.doi:
+        fields.append(("doi", paper.doi))
+    if paper.journal_ref:
+        fields.append(("note", _bibtex_escape(paper.journal_ref)))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
+    return f"@misc{{{bibtex_key(paper)},\n{body}\n}}\n"
