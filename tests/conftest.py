@@ -122,4 +122,6 @@ def cli_env(settings: Settings) -> dict[str, str]:
     return {
         "DAILYPAPERS_DATA_DIR": str(settings.data_dir),
         "DAILYPAPERS_DATABASE_URL": settings.resolved_database_url,
+        # Building the search index embeds every paper; only the search tests want that.
+        "DAILYPAPERS_AUTO_INDEX": "false",
     }

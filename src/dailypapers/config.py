@@ -77,6 +77,30 @@ class Settings(BaseSettings):
         description="Papers written per database transaction while ingesting.",
     )
 
+    auto_index: bool = Field(
+        default=True,
+        description="Update the search index after every ingest or fetch that changed papers.",
+    )
+    embedder: str = Field(
+        default="minilm",
+        description=(
+            "Embedding model for semantic search: `minilm` (all-MiniLM-L6-v2 as an int8 ONNX model, the "
+            "default), `minilm-fp32` (the same model through sentence-transformers), `wordllama` (a fast "
+            "static model), or the path of a local sentence-transformers model folder. Changing it rebuilds "
+            "the vectors."
+        ),
+    )
+    embed_threads: int = Field(
+        default=0,
+        ge=0,
+        description="CPU threads for embedding; 0 means one per core.",
+    )
+    embed_batch_size: int = Field(
+        default=32,
+        ge=1,
+        description="Texts embedded per batch (batches are formed from texts of similar length).",
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _expand_data_dir(cls, value: Path) -> Path:

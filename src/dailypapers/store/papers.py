@@ -1,7 +1,6 @@
-"""Every database query of Daily Papers lives here.
+"""Queries about papers: the ingest upserts and the look-ups.
 
-Functions are keyword-only and take an open :class:`~sqlalchemy.orm.Session`; the caller owns the
-transaction. The ingest hot path uses Core statements with ``executemany`` (thousands of rows per call);
+The ingest hot path uses Core statements and bulk ``executemany`` (thousands of rows per call);
 everything else uses the ORM.
 """
 
@@ -283,3 +282,71 @@ def stats(session: Session) -> dict[str, Any]:
         "feed_last_day": last_day.isoformat() if last_day else None,
         "categories": categories,
     }
+
+
+def iter_index_rows(session: Session, *, batch_size: int = 2000) -> Iterator[Any]:
+    """The columns the search index needs, for every paper in id order, read page by page."""
+    columns = (
+        PAPERS.c.id,
+        PAPERS.c.title,
+        PAPERS.c.abstract,
+        PAPERS.c.authors,
+        PAPERS.c.categories,
+        PAPERS.c.published_at,
+    )
+    last_id = ""
+    while True:
+        page = session.execute(
+            select(*columns).where(PAPERS.c.id > last_id).order_by(PAPERS.c.id).limit(batch_size)
+        ).all()
+        if not page:
+            return
+        yield from page
+        last_id = page[-1].id
+
+
+def paper_texts(session: Session, *, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Title and abstract of the given papers."""
+    result: dict[str, tuple[str, str]] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(PAPERS.c.id, PAPERS.c.title, PAPERS.c.abstract).where(PAPERS.c.id.in_(chunk))
+        )
+        for paper_id, title, abstract in rows:
+            result[paper_id] = (title or "", abstract or "")
+    return result
+
+
+def papers_by_ids(session: Session, *, ids: list[str]) -> list[Paper]:
+    """The papers with these ids, in the order given (unknown ids are skipped)."""
+    found: dict[str, Paper] = {}
+    for chunk in _chunks(ids):
+        for paper in session.scalars(select(Paper).where(Paper.id.in_(chunk))):
+            found[paper.id] = paper
+    return [found[i] for i in ids if i in found]
+
+
+__all__ = [
+    "absorb_local_paper",
+    "add_paper_sources",
+    "count_papers",
+    "delete_checkpoint",
+    "feed_entries_state",
+    "get_checkpoint",
+    "get_paper",
+    "has_local_papers",
+    "iter_index_rows",
+    "iter_papers",
+    "latest_feed_day",
+    "latest_papers",
+    "paper_ids_by_title_hash",
+    "paper_source_map",
+    "paper_texts",
+    "papers_by_ids",
+    "papers_for_day",
+    "papers_state",
+    "save_checkpoint",
+    "stats",
+    "write_feed_entries",
+    "write_papers",
+]

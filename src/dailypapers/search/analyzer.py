@@ -1,0 +1,81 @@
+"""Text analysis for keyword search: the same steps for documents and queries.
+
+1. LaTeX: Greek letters become words (``$\\alpha$-synuclein`` -> ``alpha synuclein``), every other command
+   name is dropped and its argument kept (``\\mathrm{CO}_2`` -> ``co 2``);
+2. Unicode folding: NFKD and accents removed (``Röglin`` -> ``roglin``), case folded;
+3. tokens are runs of letters and digits;
+4. English stop words are dropped;
+5. Snowball English stemming (PyStemmer, in C).
+
+The stop-word list is Lucene's English list plus the words that make up most of an abstract without
+saying what it is about; it is deliberately short, because a long list hurts short scientific queries.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+GREEK = frozenset(
+    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho
+    sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega""".split()
+)
+
+STOP_WORDS = frozenset(
+    """a an and are as at be but by for if in into is it no not of on or such that the their then there these
+    they this to was will with we our us from which been has have had were its can also may""".split()
+)
+
+_LATEX_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _latex_words(match: re.Match[str]) -> str:
+    name = match.group(1)
+    return f" {name} " if name in GREEK else " "
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table that folds each non-ASCII character once and remembers it."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFKD", chr(code))
+        folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """LaTeX commands out, accents off, case folded: the form tokens and phrases are matched in."""
+    if "\\" in text:
+        text = _LATEX_COMMAND.sub(_latex_words, text)
+    if not text.isascii():
+        text = text.translate(_FOLD)
+    return text.casefold()
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Folded tokens, stop words included (used for phrases)."""
+    return _TOKEN.findall(fold(text))
+
+
+def analyze(text: str) -> list[str]:
+    """Index terms of a text: folded, stop words removed, stemmed."""
+    tokens = [t for t in _TOKEN.findall(fold(text)) if t not in STOP_WORDS]
+    return list(_stemmer().stemWords(tokens)) if tokens else []
+
+
+def analyze_many(texts: Iterable[str]) -> list[list[str]]:
+    return [analyze(text) for text in texts]

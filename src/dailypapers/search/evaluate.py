@@ -1,0 +1,123 @@
+"""Search quality on BEIR datasets, measured with ranx so the figures compare with published ones.
+
+The dataset is ingested into a data dir of its own (``<data dir>/eval/<name>`` by default), indexed
+with the configured embedder, and every query of the chosen split is run through the same
+:class:`~dailypapers.search.service.SearchService` the site uses. Queries are taken as plain text (no
+filter syntax), as the benchmark intends. A 95% confidence interval comes from a bootstrap over queries.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dailypapers.config import Settings
+from dailypapers.db import create_engine_from_settings, make_session_factory, upgrade_schema
+from dailypapers.errors import IngestError
+from dailypapers.ingest.formats.beir import dataset_name_for
+from dailypapers.ingest.pipeline import Ingestor
+from dailypapers.search.index import Progress
+from dailypapers.search.runtime import make_search_service, update_index
+
+METRICS = ("ndcg@10", "recall@100", "mrr@10")
+BOOTSTRAP_SAMPLES = 10_000
+
+
+def load_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle, delimiter="\t")
+        for row in reader:
+            if len(row) < 3 or row[0] == "query-id":
+                continue
+            score = int(row[2])
+            if score > 0:
+                qrels.setdefault(row[0], {})[row[1]] = score
+    return qrels
+
+
+def load_queries(path: Path) -> dict[str, str]:
+    queries = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                item = json.loads(line)
+                queries[str(item["_id"])] = item["text"]
+    return queries
+
+
+def bootstrap_ci(
+    values: np.ndarray, *, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
+) -> tuple[float, float]:
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(values), size=(samples, len(values)))
+    means = values[picks].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def evaluate_beir(
+    folder: Path,
+    *,
+    split: str = "test",
+    mode: str = "hybrid",
+    settings: Settings,
+    work_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    from ranx import Qrels, Run, evaluate
+
+    corpus, queries_file, qrels_file = (
+        folder / "corpus.jsonl",
+        folder / "queries.jsonl",
+        folder / "qrels" / f"{split}.tsv",
+    )
+    for needed in (corpus, queries_file, qrels_file):
+        if not needed.exists():
+            raise IngestError(f"not a BEIR dataset folder: {needed} is missing", path=str(folder))
+    name = dataset_name_for(corpus)
+    eval_settings = settings.model_copy(
+        update={"data_dir": work_dir or settings.data_dir / "eval" / name, "database_url": ""}
+    )
+    engine = create_engine_from_settings(eval_settings)
+    upgrade_schema(engine)
+    sessions = make_session_factory(engine)
+    try:
+        Ingestor(sessions, batch_size=settings.ingest_batch_size).ingest_paths([corpus])
+        update_index(eval_settings, sessions, progress=progress)
+        service = make_search_service(eval_settings, sessions)
+        qrels = load_qrels(qrels_file)
+        queries = load_queries(queries_file)
+        prefix = f"{name}-"
+        run: dict[str, dict[str, float]] = {}
+        started = time.perf_counter()
+        for done, query_id in enumerate(sorted(qrels)):
+            results = service.search(queries[query_id], k=100, mode=mode, syntax=False)
+            run[query_id] = {hit.id.removeprefix(prefix): float(hit.score) for hit in results.hits} or {
+                "__none__": 0.0
+            }
+            if progress:
+                progress("Queries", done + 1, len(qrels))
+        seconds = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    ranx_qrels, ranx_run = Qrels(qrels), Run(run)
+    means = evaluate(ranx_qrels, ranx_run, list(METRICS))
+    per_query = evaluate(ranx_qrels, ranx_run, list(METRICS), return_mean=False)
+    result: dict[str, Any] = {metric: round(float(means[metric]), 4) for metric in METRICS}
+    result["ci95"] = {
+        metric: [round(v, 4) for v in bootstrap_ci(np.asarray(per_query[metric]))] for metric in METRICS
+    }
+    result.update(
+        dataset=name,
+        split=split,
+        mode=mode,
+        queries=len(qrels),
+        embedder=service.index().embedder_key,
+        seconds_per_query=round(seconds / max(len(qrels), 1), 4),
+    )
+    return result

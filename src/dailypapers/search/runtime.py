@@ -1,0 +1,59 @@
+"""Wiring search to an installation: build the index from the database, answer queries against it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dailypapers import store
+from dailypapers.config import Settings
+from dailypapers.errors import MissingExtraError
+from dailypapers.search.index import (
+    BuildReport,
+    IndexBuilder,
+    IndexHolder,
+    IndexStore,
+    Progress,
+    iter_index_docs,
+)
+from dailypapers.search.service import SearchService, phrase_matches
+
+
+def update_index(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> BuildReport:
+    """Build or update the search index from every paper in the database."""
+    try:
+        from dailypapers.search.embedders import load_embedder
+    except ImportError as exc:
+        raise MissingExtraError("Search", "search") from exc
+
+    embedder = load_embedder(settings)
+    with sessions() as session:
+        docs = list(iter_index_docs(store.iter_index_rows(session)))
+    return IndexBuilder(IndexStore(settings.data_dir), embedder, progress=progress).build(docs, force=force)
+
+
+def make_search_service(settings: Settings, sessions: sessionmaker[Session]) -> SearchService:
+    def check_phrases(ids: Sequence[str], phrases: Sequence[str]) -> set[str]:
+        with sessions() as session:
+            texts = store.paper_texts(session, ids=ids)
+        return {
+            paper_id
+            for paper_id, (title, abstract) in texts.items()
+            if all(phrase_matches(f"{title} {abstract}", phrase) for phrase in phrases)
+        }
+
+    @lru_cache(maxsize=1)
+    def embedder():  # type: ignore[no-untyped-def]
+        from dailypapers.search.embedders import load_embedder
+
+        return load_embedder(settings)
+
+    return SearchService(IndexHolder(IndexStore(settings.data_dir)), embedder, phrase_check=check_phrases)

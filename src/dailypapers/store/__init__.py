@@ -1,0 +1,11 @@
+"""Every database query of Daily Papers lives in this package.
+
+Functions are keyword-only and take an open :class:`~sqlalchemy.orm.Session`; the caller owns the
+transaction. ``papers`` holds ingest and paper look-ups; ``feeds`` the daily/weekly/monthly feeds and
+trending. Everything is re-exported here, so callers write ``store.get_paper(...)``.
+"""
+
+from dailypapers.store.papers import *  # noqa: F403
+from dailypapers.store.papers import __all__ as _papers_all
+
+__all__ = list(_papers_all)

@@ -1,0 +1,42 @@
+"""The analyzer turns text into the terms keyword search matches."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dailypapers.search.analyzer import analyze, fold, words
+
+
+def test_stemming_and_stop_words() -> None:
+    assert analyze("The networks are learning") == ["network", "learn"]
+
+
+def test_latex_commands_are_stripped_and_greek_kept() -> None:
+    assert analyze(r"$\alpha$-synuclein in \mathrm{CO}_2 and \emph{mice}") == [
+        "alpha",
+        "synuclein",
+        "co",
+        "2",
+        "mice",
+    ]
+
+
+def test_unicode_folding() -> None:
+    assert fold("Röglin ÅNGSTRÖM ﬁnite") == "roglin angstrom finite"
+    assert analyze("Röglin") == analyze("Roglin")
+
+
+def test_words_keep_stop_words_for_phrases() -> None:
+    assert words("The state of the art") == ["the", "state", "of", "the", "art"]
+
+
+def test_only_stop_words() -> None:
+    assert analyze("the of and to a") == []
+
+
+@given(st.text(max_size=200))
+def test_analyze_never_fails_and_is_stable(text: str) -> None:
+    terms = analyze(text)
+    assert all(t and t == t.casefold() for t in terms)
+    assert analyze(text) == terms
