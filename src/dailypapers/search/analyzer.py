@@ -19,11 +19,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 GREEK = frozenset(
-    ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"]
+    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho
+    sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega""".split()
 )
 
 STOP_WORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with", "we", "our", "us", "from", "which", "been", "has", "have", "had", "were", "its", "can", "also", "may"]
+    """a an and are as at be but by for if in into is it no not of on or such that the their then there these
+    they this to was will with we our us from which been has have had were its can also may""".split()
 )
 
 _LATEX_COMMAND = re.compile(r"\\([A-Za-z]+)")
