@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -48,6 +48,7 @@ from dailypapers.errors import ConfigurationError, DailyPapersError, MissingExtr
 from dailypapers.ingest.arxiv_ids import parse_arxiv_id
 from dailypapers.ingest.formats.detect import Format
 from dailypapers.ingest.pipeline import Ingestor, IngestReport
+from dailypapers.ingest.records import FeedRecord, PaperRecord
 from dailypapers.serialize import paper_to_bibtex, paper_to_dict
 
 console = Console()
@@ -347,6 +348,19 @@ def _record_progress(description: str, enabled: bool) -> Iterator[Callable[[Any]
         yield lambda records: _counting(records, progress, task)
 
 
+def on_feed(records: Iterable[Any], since: date, until: date | None) -> Iterator[Any]:
+    """New papers fetched live from arXiv go on the daily feed of the day they were submitted.
+
+    (Updated old papers that a harvest also returns stay off the feed: their first version is older.)
+    """
+    for record in records:
+        if isinstance(record, PaperRecord) and record.feed is None and record.published is not None:
+            day = record.published.date()
+            if day >= since and (until is None or day <= until):
+                record.feed = FeedRecord(day=day)
+        yield record
+
+
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Fetch and report; write nothing.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
@@ -363,6 +377,13 @@ def fetch_arxiv(
     as_json: AsJson = False,
 ) -> None:
     """New papers in arXiv categories from the arXiv query API (3 s between calls, as arXiv asks)."""
+    from dailypapers.ingest.clients import validate_category
+
+    for cat in category:
+        try:
+            validate_category(cat)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--category") from None
     rt = runtime(ctx)
     since_day = _parse_day(since, "--since")
     until_day = _parse_day(until, "--until") if until else None
@@ -373,7 +394,11 @@ def fetch_arxiv(
                 yield from made.arxiv.new_in_category(cat, since_day, until=until_day)
 
         _ingest_fetched(
-            rt, wrap(records()), label=f"arXiv {', '.join(category)}", dry_run=dry_run, as_json=as_json
+            rt,
+            wrap(on_feed(records(), since_day, until_day)),
+            label=f"arXiv {', '.join(category)}",
+            dry_run=dry_run,
+            as_json=as_json,
         )
 
 
@@ -395,7 +420,11 @@ def fetch_oai(
     with _clients(rt) as made, _record_progress("OAI-PMH", not as_json and err_console.is_terminal) as wrap:
         records = made.oai.list_records(set_spec=set_spec, from_date=from_day, until=until_day)
         _ingest_fetched(
-            rt, wrap(records), label=f"OAI-PMH set {set_spec or 'all'}", dry_run=dry_run, as_json=as_json
+            rt,
+            wrap(on_feed(records, from_day, until_day)),
+            label=f"OAI-PMH set {set_spec or 'all'}",
+            dry_run=dry_run,
+            as_json=as_json,
         )
 
 
