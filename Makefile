@@ -40,8 +40,8 @@ system-deps:
 
 demo-data:
 	@if [ -d "$(SHARED_DATA)" ]; then \
-	  echo "Loading the demo corpus from $(SHARED_DATA)"; \
-	  $(DP) ingest "$(SHARED_DATA)"; \
+	  echo "Loading the demo corpus from $(SHARED_DATA) (arXiv, Hugging Face and listing sources)"; \
+	  $(DP) ingest "$(SHARED_DATA)/arxiv" "$(SHARED_DATA)/hf-daily-papers" "$(SHARED_DATA)/seed"; \
 	else \
 	  since=$$($(PY) -c "import datetime as d; print(d.date.today() - d.timedelta(days=$(DEMO_DAYS)))"); \
 	  echo "$(SHARED_DATA) not found: fetching papers since $$since from arXiv ($(DEMO_CATEGORIES))"; \
