@@ -59,6 +59,14 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def models_dir() -> Path:
+    """Where exported embedding models are kept between test runs (exporting takes tens of seconds)."""
+    path = Path(os.environ.get("DAILYPAPERS_TEST_MODELS_DIR", REPO / ".cache" / "models"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
 def pg_template(db_kind: str) -> Iterator[tuple[object, str] | None]:
     """For PostgreSQL runs: a server for the whole session and a migrated template database."""
     if db_kind != "postgresql":

@@ -6,10 +6,13 @@ defaults. ``docs/configuration.md`` lists every field; a test fails when one is 
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dailypapers import __version__
 
@@ -90,6 +93,13 @@ class Settings(BaseSettings):
             "the vectors."
         ),
     )
+    models_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder for exported embedding models (default: `models` in the data dir). Several data dirs "
+            "can share one."
+        ),
+    )
     embed_threads: int = Field(
         default=0,
         ge=0,
@@ -101,10 +111,130 @@ class Settings(BaseSettings):
         description="Texts embedded per batch (batches are formed from texts of similar length).",
     )
 
+    # -- running a public instance: secrets, mail, digests, the scheduler --------------------------
+
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description=(
+            "`development` or `production`. In production a missing or placeholder `SECRET_KEY` stops every "
+            "command that signs links; in development one is generated and kept in the data dir, unless "
+            "real mail is sent or the site is served beyond loopback."
+        ),
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "Key that signs the links in mails (confirm, manage, unsubscribe) and form tokens; at least 32 "
+            "random characters (`python -c 'import secrets; print(secrets.token_urlsafe(48))'`). Changing "
+            "it invalidates every link already sent."
+        ),
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description=(
+            "Public address of the site, used for links in mails (`https://papers.example.org`). One-click "
+            "unsubscribe (RFC 8058) needs https when real mail is sent."
+        ),
+    )
+    mail_from: str = Field(
+        default="Daily Papers <daily-papers@localhost>",
+        description="Sender of every mail, as `Name <address>` or a bare address.",
+    )
+    smtp_host: str = Field(
+        default="",
+        description="SMTP server for outgoing mail. Empty: mails are printed on the console instead of sent.",
+    )
+    smtp_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="SMTP port; 0 means 465 for `tls`, 587 for `starttls` and 25 for `none`.",
+    )
+    smtp_user: str = Field(default="", description="SMTP user name; empty means no authentication.")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="starttls",
+        description=(
+            "`starttls` (upgrade a plain connection, port 587), `tls` (TLS from the start, port 465) or "
+            "`none` (only for a relay on the same machine)."
+        ),
+    )
+    smtp_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0.0,
+        description=(
+            "Timeout for connecting to the SMTP server and for each command. The reply to a whole message is "
+            "awaited for up to 10 minutes, as RFC 5321 asks."
+        ),
+    )
+    digest_max_attempts: int = Field(
+        default=10,
+        ge=1,
+        description=(
+            "Tries of one mail that failed with a temporary error (4xx reply, dropped connection, timeout) "
+            "before it is given up; the waits between tries double from 1 minute to at most 6 hours."
+        ),
+    )
+    digest_hard_bounce_limit: int = Field(
+        default=3,
+        ge=1,
+        description=(
+            "Mails in a row refused permanently (5xx) for one subscriber before the subscription is paused."
+        ),
+    )
+    outbox_lease_seconds: float = Field(
+        default=1800.0,
+        ge=1500.0,
+        description=(
+            "How long a sender may hold a mail it claimed before another sender may take it over (the mail "
+            "of a sender that crashed is retried after this). At least 1500 s: one send may take 12 "
+            "minutes (connecting, commands, and the 10 minutes a server has to accept a message)."
+        ),
+    )
+    fetch_categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "arXiv categories that `dailypapers run` fetches new papers of, comma-separated "
+            "(`cs.CL,cs.LG`). Empty: no arXiv fetching."
+        ),
+    )
+    fetch_hf: bool = Field(
+        default=True,
+        description="Whether `dailypapers run` fetches the Hugging Face daily papers.",
+    )
+    fetch_interval_minutes: int = Field(
+        default=60,
+        ge=0,
+        description="Minutes between two fetches in `dailypapers run`; 0 turns fetching off.",
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _expand_data_dir(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"{value!r} is not an http(s) address such as https://papers.example.org")
+        return value.strip().rstrip("/")
+
+    @field_validator("mail_from")
+    @classmethod
+    def _check_mail_from(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        if "@" not in address:
+            raise ValueError(f"{value!r} is not a mail address such as 'Daily Papers <papers@example.org>'")
+        return value.strip()
+
+    @field_validator("fetch_categories", mode="before")
+    @classmethod
+    def _split_categories(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def resolved_database_url(self) -> str:
@@ -114,5 +244,16 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'dailypapers.db').resolve()}"
 
     @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_smtp_port(self) -> int:
+        """The SMTP port, with the usual port of the chosen security filled in."""
+        if self.smtp_port:
+            return self.smtp_port
+        return {"tls": 465, "starttls": 587, "none": 25}[self.smtp_security]

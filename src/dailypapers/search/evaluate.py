@@ -81,7 +81,11 @@ def evaluate_beir(
             raise IngestError(f"not a BEIR dataset folder: {needed} is missing", path=str(folder))
     name = dataset_name_for(corpus)
     eval_settings = settings.model_copy(
-        update={"data_dir": work_dir or settings.data_dir / "eval" / name, "database_url": ""}
+        update={
+            "data_dir": work_dir or settings.data_dir / "eval" / name,
+            "database_url": "",
+            "models_dir": settings.resolved_models_dir,  # reuse the exported model, don't export again
+        }
     )
     engine = create_engine_from_settings(eval_settings)
     upgrade_schema(engine)

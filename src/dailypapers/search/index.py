@@ -7,7 +7,7 @@ A built index is one folder ``<data_dir>/index/v<NNNNNN>/`` holding:
   1970, or ``NO_DATE``), ``categories.npz`` and ``authors.npz`` (posting lists for the filters);
 * ``bm25/``: the BM25 weight matrix built by bm25s;
 * ``vectors.npy`` (one float16 row per paper), ``passages.npy`` and ``passage_ptr.npy`` (CSR-style: the
-  passage vectors of paper ``i`` are rows ``ptr[i]:ptr[i+1]``), ``ann.usearch`` (HNSW over the paper vectors).
+  passage vectors of paper ``i`` are rows ``ptr[i]:ptr[i+1]``), ``ann.faiss`` (HNSW over the paper vectors).
 
 ``CURRENT`` names the version in use. A build writes a new folder under a temporary name, renames it into
 place, then replaces ``CURRENT`` atomically: readers see the old index or the new one, never half of
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import threading
@@ -45,6 +46,9 @@ TITLE_WEIGHT = 2  # title terms count this many times (a BM25F-style field weigh
 BM25_K1 = 0.9
 BM25_B = 0.4
 KEEP_VERSIONS = 2
+ANN_LINKS = 16  # HNSW neighbours per node
+ANN_EF_CONSTRUCTION = 128
+ANN_EF_SEARCH = 128
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -321,7 +325,7 @@ class IndexBuilder:
         _save_postings(folder / "authors.npz", _postings(collected.authors))
 
     def _write_lexical(self, folder: Path, collected: _Collected) -> None:
-        import bm25s
+        bm25s = _bm25s()
         from bm25s.tokenization import Tokenized
 
         self._report("Keyword index", 0, 1)
@@ -414,21 +418,34 @@ class IndexBuilder:
         return doc_vectors, grouped
 
     def _write_ann(self, folder: Path) -> None:
-        from usearch.index import Index
+        """HNSW graph over 8-bit scalar-quantised paper vectors (faiss); exact scores come later.
+
+        (faiss rather than usearch: usearch's compiled module, imported before onnxruntime, makes the
+        process crash with a segmentation fault, and the default embedder runs on onnxruntime.)
+        """
+        import faiss
 
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         n, dim = vectors.shape
-        index = Index(
-            ndim=dim, metric="cos", dtype="i8", connectivity=16, expansion_add=128, expansion_search=64
-        )
+        index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, ANN_LINKS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = ANN_EF_CONSTRUCTION
+        if n:
+            sample = np.asarray(vectors[:: max(1, n // 50_000)], dtype=np.float32)
+            index.train(sample)
         chunk = 50_000
         for start in range(0, n, chunk):
-            block = np.asarray(vectors[start : start + chunk], dtype=np.float32)
-            index.add(
-                np.arange(start, start + len(block), dtype=np.uint64), block, threads=os.cpu_count() or 1
-            )
+            index.add(np.asarray(vectors[start : start + chunk], dtype=np.float32))
             self._report("Vector index", min(start + chunk, n), n)
-        index.save(str(folder / "ann.usearch"))
+        faiss.write_index(index, str(folder / "ann.faiss"))
+
+
+def _bm25s() -> Any:
+    """bm25s, with its logger put back to WARNING: the library sets it to DEBUG on import, which fills
+    any configured log handler (and our CLI's output) with its progress chatter."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 def _load_previous(path: Path, embedder_key: str) -> dict[str, Any] | None:
@@ -483,9 +500,9 @@ class OpenIndex:
     """A published index version, opened for searching (large arrays are memory-mapped)."""
 
     def __init__(self, path: Path) -> None:
-        import bm25s
-        from usearch.index import Index
+        import faiss
 
+        bm25s = _bm25s()
         self.path = path
         self.version = path.name
         self.manifest = json.loads((path / "manifest.json").read_text())
@@ -499,7 +516,8 @@ class OpenIndex:
         self.passage_ptr = np.load(path / "passage_ptr.npy", mmap_mode="r")
         self.bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True, show_progress=False)
         self.vocab: dict[str, int] = self.bm25.vocab_dict
-        self.ann = Index.restore(str(path / "ann.usearch"), view=True)
+        self.ann = faiss.read_index(str(path / "ann.faiss"))
+        self.ann.hnsw.efSearch = ANN_EF_SEARCH
         self.embedder_key: str = self.manifest["embedder"]
 
     def position(self, paper_id: str) -> int | None:

@@ -25,11 +25,12 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+import faiss
 import numpy as np
 
 from dailypapers.errors import SearchError
 from dailypapers.search.analyzer import analyze, words
-from dailypapers.search.index import NO_DATE, IndexHolder, OpenIndex, author_keys
+from dailypapers.search.index import ANN_EF_SEARCH, NO_DATE, IndexHolder, OpenIndex, author_keys
 from dailypapers.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query
 
 if TYPE_CHECKING:
@@ -98,6 +99,8 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 
 class SearchService:
     """Search over the current index. The embedder is loaded on first semantic query."""
+
+    exact_filter_limit = EXACT_FILTER_LIMIT
 
     def __init__(
         self,
@@ -204,14 +207,16 @@ class SearchService:
         """(rows, cosines) of the ``k`` papers nearest to ``vector`` among the allowed ones, exact scores."""
         if index.size == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if allowed is not None and len(allowed) <= EXACT_FILTER_LIMIT:
+        if allowed is not None and len(allowed) <= self.exact_filter_limit:
             return self._exact(index, vector, allowed, k)
         count = k
         if allowed is not None:
             selectivity = max(len(allowed) / index.size, 1e-6)
             count = min(index.size, math.ceil(k / selectivity * 2))
-        matches = index.ann.search(vector, min(max(count, k), index.size))
-        rows = np.asarray(matches.keys, dtype=np.int64)
+        wanted = min(max(count, k), index.size)
+        params = faiss.SearchParametersHNSW(efSearch=max(ANN_EF_SEARCH, wanted))
+        _, found = index.ann.search(vector.reshape(1, -1).astype(np.float32), wanted, params=params)
+        rows = found[0][found[0] >= 0].astype(np.int64)
         if allowed is not None:
             rows = rows[np.isin(rows, allowed, assume_unique=True)]
             if len(rows) < min(k, len(allowed)):
@@ -281,8 +286,18 @@ class SearchService:
                 results.hits = [Hit(i, 1.0, {"exact": 1.0}) for i in results.exact]
                 results.total = len(results.hits)
                 return results
-        if text and not analyze(text) and mode is Mode.bm25:
-            results.notices.append("The query has only common words, which keyword search ignores.")
+        if (
+            text
+            and not analyze(text)
+            and mode is not Mode.dense
+            and not query.has_filters
+            and not results.exact
+        ):
+            # Only words like "the" and "of": nothing to match on, and semantic neighbours of "the" are noise.
+            results.notices.append(
+                "The query has only very common words, which search ignores: add a more specific word."
+            )
+            return results
         allowed = self.allowed(index, query)
         depth = max(SHORTLIST, offset + k)
         ranked = self._rank(index, query, text, allowed, mode, depth)
