@@ -102,7 +102,7 @@ def test_date_filters(service: SearchService) -> None:
 
 
 def test_filtered_semantic_search_loses_no_recall(service: SearchService) -> None:
-    """With the ANN path forced (tiny exact limit), filtered results equal an exact scan of the allowed set."""
+    """With the ANN path forced (no exact limit), filtered results equal an exact scan of the allowed set."""
     index = service.index()
     allowed = np.sort(np.concatenate([index.categories.get("cs.SE"), index.categories.get("cs.LG")]))
     allowed = np.unique(allowed)
@@ -158,7 +158,7 @@ ODD_QUERIES = [
 def test_odd_queries_never_raise(service: SearchService, query: str, mode: Mode) -> None:
     results = service.search(query, mode=mode)
     assert isinstance(results.hits, list)
-    if not query.strip() or query == "the of and" and mode is not Mode.dense:
+    if not query.strip() or (query == "the of and" and mode is not Mode.dense):
         assert results.hits == [] and results.notices
 
 
