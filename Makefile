@@ -11,7 +11,7 @@ SHARED_DATA ?= ../shared/data
 DEMO_CATEGORIES ?= cs.CL cs.LG cs.CV
 DEMO_DAYS       ?= 3
 
-.PHONY: run test install system-deps demo-data lint typecheck test-sqlite test-postgresql bench clean
+.PHONY: run test install system-deps demo-data lint typecheck test-sqlite test-postgresql bench bench-web clean
 
 ## run: set up, load the demo corpus and serve http://$(HOST):$(PORT)
 run: install
@@ -64,6 +64,11 @@ test-postgresql: install system-deps
 
 bench: install
 	$(PY) bench/ingest.py
+
+## bench-web: requests/s and latency of the site at 100,000 papers (installs wrk when missing)
+bench-web: install
+	sh scripts/system-deps.sh bench
+	$(PY) bench/web.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts

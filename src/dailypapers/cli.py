@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -48,7 +48,7 @@ from dailypapers.errors import ConfigurationError, DailyPapersError, MissingExtr
 from dailypapers.ingest.arxiv_ids import parse_arxiv_id
 from dailypapers.ingest.formats.detect import Format
 from dailypapers.ingest.pipeline import Ingestor, IngestReport
-from dailypapers.ingest.records import FeedRecord, PaperRecord
+from dailypapers.ingest.records import new_on_feed
 from dailypapers.serialize import paper_to_bibtex, paper_to_dict
 
 console = Console()
@@ -348,19 +348,6 @@ def _record_progress(description: str, enabled: bool) -> Iterator[Callable[[Any]
         yield lambda records: _counting(records, progress, task)
 
 
-def on_feed(records: Iterable[Any], since: date, until: date | None) -> Iterator[Any]:
-    """New papers fetched live from arXiv go on the daily feed of the day they were submitted.
-
-    (Updated old papers that a harvest also returns stay off the feed: their first version is older.)
-    """
-    for record in records:
-        if isinstance(record, PaperRecord) and record.feed is None and record.published is not None:
-            day = record.published.date()
-            if day >= since and (until is None or day <= until):
-                record.feed = FeedRecord(day=day)
-        yield record
-
-
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Fetch and report; write nothing.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
@@ -395,7 +382,7 @@ def fetch_arxiv(
 
         _ingest_fetched(
             rt,
-            wrap(on_feed(records(), since_day, until_day)),
+            wrap(new_on_feed(records(), since_day, until_day)),
             label=f"arXiv {', '.join(category)}",
             dry_run=dry_run,
             as_json=as_json,
@@ -421,7 +408,7 @@ def fetch_oai(
         records = made.oai.list_records(set_spec=set_spec, from_date=from_day, until=until_day)
         _ingest_fetched(
             rt,
-            wrap(on_feed(records, from_day, until_day)),
+            wrap(new_on_feed(records, from_day, until_day)),
             label=f"OAI-PMH set {set_spec or 'all'}",
             dry_run=dry_run,
             as_json=as_json,
@@ -660,7 +647,10 @@ def serve(
     """Serve the site and its JSON API."""
     import uvicorn
 
+    from dailypapers.signing import check_serving
+
     rt = runtime(ctx)
+    check_serving(rt.settings, host)
     _ = rt.engine  # create or upgrade the schema once, before workers start
     if workers > 1:
         uvicorn.run(
@@ -843,6 +833,12 @@ def eval_beir(
         low, high = result["ci95"][metric]
         table.add_row(metric, f"{result[metric]:.4f}", f"{low:.4f} - {high:.4f}")
     console.print(table)
+
+
+# `digest`, `subscribers` and `run` live in cli_digest, which imports the helpers above: register it last.
+from dailypapers import cli_digest  # noqa: E402
+
+cli_digest.register(app)
 
 
 def main() -> None:

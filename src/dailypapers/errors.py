@@ -12,7 +12,9 @@ line and exits with ``error.exit_code``, the web app maps them to HTTP statuses.
     │   ├── UnknownFormatError  content matches no supported format
     │   └── FormatError         the format is known but the file is broken (empty, truncated, bad encoding)
     ├── UpstreamError           arXiv or Hugging Face failed after all retries
-    └── SearchError             a query or index problem the user can fix
+    ├── SearchError             a query or index problem the user can fix
+    ├── SubscriptionError       a subscription that cannot be made as asked (bad address, options)
+    └── MailError               the SMTP server could not be reached or refused a mail
 """
 
 from __future__ import annotations
@@ -72,3 +74,33 @@ class MissingExtraError(ConfigurationError):
         super().__init__(
             f"{feature} needs the optional '{extra}' dependencies: pip install 'dailypapers[{extra}]'"
         )
+
+
+class SubscriptionError(DailyPapersError):
+    exit_code = 65  # EX_DATAERR
+
+
+class MailError(DailyPapersError):
+    """The SMTP server could not be reached, or it refused a mail.
+
+    ``permanent`` is true for a 5xx reply (sending the same mail again will fail again); ``stage`` says
+    which step failed (connect, auth, sender, recipient, data, reply); ``outcome_unknown`` is true when
+    the connection broke while waiting for the reply to a whole message, so the server may have kept it.
+    """
+
+    exit_code = 75  # EX_TEMPFAIL
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        stage: str,
+        code: int | None = None,
+        permanent: bool = False,
+        outcome_unknown: bool = False,
+    ) -> None:
+        self.stage = stage
+        self.code = code
+        self.permanent = permanent
+        self.outcome_unknown = outcome_unknown
+        super().__init__(message)

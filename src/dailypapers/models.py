@@ -14,14 +14,17 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -155,12 +158,121 @@ class InstanceState(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class Subscription(Base):
+    """Someone who asked for digests by mail, with their preferences.
+
+    ``status`` moves pending → active (the confirmation link was used) → paused (mail kept bouncing) or
+    unsubscribed; only active subscriptions get digests. ``token_key`` is part of every signed link made
+    for the subscription: replacing it revokes them all, and it keeps a link of a removed subscription
+    from working for a later one that reuses its id.
+    """
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    # Subscriptions made from an account (a later feature) point at it; most have none.
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    frequency: Mapped[str] = mapped_column(String(8), default="daily")
+    selection: Mapped[str] = mapped_column(String(8), default="trending")
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    keywords: Mapped[list[str]] = mapped_column(default=list)
+    exclude_keywords: Mapped[list[str]] = mapped_column(default=list)
+    max_papers: Mapped[int] = mapped_column(Integer, default=10)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    send_hour: Mapped[int] = mapped_column(Integer, default=8)
+    token_key: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), default="web")
+    hard_bounces: Mapped[int] = mapped_column(Integer, default=0)
+    last_bounce: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    confirmation_sent_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'active', 'paused', 'unsubscribed')", name="status"),
+        CheckConstraint("frequency IN ('daily', 'weekly')", name="frequency"),
+        CheckConstraint("selection IN ('trending', 'new')", name="selection"),
+        CheckConstraint("send_hour >= 0 AND send_hour <= 23", name="send_hour"),
+        CheckConstraint("max_papers >= 1 AND max_papers <= 100", name="max_papers"),
+    )
+
+
+class OutboxMessage(Base):
+    """One mail, rendered once and kept until the SMTP server accepted it.
+
+    ``(subscription_id, period)`` is unique, so a digest of a period exists at most once however often
+    it is composed. ``status`` moves pending → sending (claimed by one sender: ``claim_token`` and
+    ``claimed_at``) → sent, or back to pending with a later ``next_attempt_at`` after a temporary failure,
+    or to failed (permanent refusal, or too many tries) or cancelled (unsubscribed before it went out).
+    A row left in sending by a sender that died is claimed again once its lease has expired.
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    # 2026-06-12 (daily), 2026-W24 (weekly), confirm-20260612T0830 (confirmation mails)
+    period: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    message: Mapped[bytes] = mapped_column(LargeBinary)
+    paper_count: Mapped[int] = mapped_column(Integer, default=0)
+    covers_from: Mapped[date | None] = mapped_column(Date)
+    covers_to: Mapped[date | None] = mapped_column(Date)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "period", name="uq_outbox_messages_subscription_period"),
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        # Each composing run looks up the periods it is about and the days recent digests covered.
+        Index("ix_outbox_messages_period", "period"),
+        Index("ix_outbox_messages_covers_to", "covers_to"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="status"),
+    )
+
+
+class DigestPaper(Base):
+    """A paper put in a subscriber's digest: the primary key makes sending it to them twice impossible.
+
+    Papers are keyed by arXiv id without version, so a new version of a paper is the same row.
+    """
+
+    __tablename__ = "digest_papers"
+
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True)
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_digest_papers_paper_id", "paper_id"),)
+
+
 __all__ = [
     "Base",
+    "DigestPaper",
     "FeedEntry",
     "IngestCheckpoint",
     "InstanceState",
+    "OutboxMessage",
     "Paper",
     "PaperCategory",
     "PaperSource",
+    "Subscription",
 ]

@@ -11,6 +11,7 @@ validation is done by the parsers themselves, where the reason for a rejection i
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -97,3 +98,19 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 def title_key(title: str) -> str:
     """A key under which two spellings of the same title compare equal (case, spacing, punctuation)."""
     return _NOT_ALNUM.sub("", title.casefold())
+
+
+def new_on_feed(
+    records: Iterable[ParsedItem], since: date, until: date | None = None
+) -> Iterator[ParsedItem]:
+    """Records fetched live from arXiv, with new papers put on the daily feed of their submission day.
+
+    A paper is new when its first version was submitted in ``[since, until]``; updated old papers that a
+    harvest also returns stay off the feed.
+    """
+    for record in records:
+        if isinstance(record, PaperRecord) and record.feed is None and record.published is not None:
+            day = record.published.date()
+            if day >= since and (until is None or day <= until):
+                record.feed = FeedRecord(day=day)
+        yield record

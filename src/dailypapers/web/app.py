@@ -1,52 +1,125 @@
-"""``create_app(settings)``: the FastAPI application.
+"""``create_app(settings)``: the FastAPI application, its pages, API, feeds and static files.
 
-Nothing is created at import time: the engine and session factory are built in the lifespan, so each
-test can build its own app on its own database.
+Nothing is created at import time: the engine, session factory, search service and page cache are
+built in the lifespan, so each test can build its own app on its own database. The clock is a
+parameter (``now``) so that tests decide what "today" is and how old a paper looks to trending.
+
+API documentation is served from the local copy of Swagger UI that the ``fastapi-offline`` package
+ships (only its files are used), with a start-up script of our own, so ``/docs`` works offline and under
+the same no-inline-script policy as every other page.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse
 
 from dailypapers import __version__, store
 from dailypapers.config import Settings
 from dailypapers.db import create_engine_from_settings, make_session_factory, upgrade_schema
+from dailypapers.search.runtime import make_search_service
+from dailypapers.web import api, pages, subscriptions, syndication
+from dailypapers.web.cache import PageCache
+from dailypapers.web.errors import install_error_handlers
+from dailypapers.web.render import STATIC_DIR, Renderer
+from dailypapers.web.searching import index_version
+from dailypapers.web.security import SecurityHeadersMiddleware
+
+DESCRIPTION = """\
+The JSON API of a Daily Papers server.
+
+`/api/daily_papers` answers like Hugging Face's endpoint of the same name (same parameters, same item
+shape), so clients written for it work here. Errors are JSON objects `{"error": "...", "status": N}`.
+Every GET endpoint may be called from any origin (CORS).
+"""
 
 
-def create_app(settings: Settings) -> FastAPI:
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _swagger_dir() -> Path | None:
+    try:
+        import fastapi_offline
+    except ImportError:  # pragma: no cover - a core dependency; /docs says so when it is missing
+        return None
+    folder = Path(fastapi_offline.__file__).parent / "static"
+    return folder if (folder / "swagger-ui-bundle.js").exists() else None
+
+
+def create_app(
+    settings: Settings,
+    *,
+    now: Callable[[], datetime] = _utcnow,
+    cache_check_seconds: float = 2.0,
+    cache_pages: bool = True,
+) -> FastAPI:
+    """The web application for ``settings``.
+
+    ``now`` is the clock (UTC-aware datetimes); ``cache_check_seconds`` is how often cached pages ask
+    whether the data changed (0: on every request); ``cache_pages=False`` renders every request anew
+    (the benchmark's baseline).
+    """
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine_from_settings(settings)
         upgrade_schema(engine)
+        sessions = make_session_factory(engine)
+
+        search = make_search_service(settings, sessions)
+
+        def data_version() -> object:
+            # Cached pages change with the feed and, for search and similar papers, with the index.
+            with sessions() as session:
+                return (store.feed_version(session), index_version(search))
+
         app.state.engine = engine
-        app.state.sessions = make_session_factory(engine)
+        app.state.sessions = sessions
+        app.state.search = search
+        app.state.page_cache = PageCache(
+            data_version, check_every=cache_check_seconds, max_entries=2048 if cache_pages else 0
+        )
         try:
             yield
         finally:
             engine.dispose()
 
-    app = FastAPI(title="Daily Papers", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="Daily Papers",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
     app.state.settings = settings
+    app.state.clock = now
+    app.state.renderer = renderer = Renderer()
 
-    @app.get("/", response_class=HTMLResponse)
-    def home(request: Request) -> str:
-        with request.app.state.sessions() as session:
-            papers = store.latest_papers(session, limit=30)
-            total = store.count_papers(session)
-        items = "\n".join(
-            f"<li><strong>{html.escape(p.title)}</strong> <small>{html.escape(p.id)}</small></li>"
-            for p in papers
-        )
-        return (
-            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Daily Papers</title></head>"
-            f"<body><main><h1>Daily Papers</h1><p>{total:,} papers.</p><ol>{items}</ol></main></body></html>"
-        )
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_error_handlers(app)
 
+    swagger = _swagger_dir()
+    if swagger is not None:
+        app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        return HTMLResponse(renderer.render("docs.html", nav="docs", q="", swagger=swagger is not None))
+
+    app.include_router(api.router)
+    app.include_router(syndication.router)
+    app.include_router(pages.router)
+    app.include_router(subscriptions.router)
     return app
 
 

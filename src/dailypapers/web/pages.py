@@ -1,0 +1,541 @@
+"""The HTML pages: feeds (day, week, month), trending, a paper, search, about.
+
+Feed, trending, paper and about pages are rendered once and cached as bytes (see ``cache.py``); their
+cache keys hold every parameter that changes the page, including "today" for the home page and the
+ten-minute slot of the clock for pages that show trending scores, which decay with time.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from dailypapers import store, trending
+from dailypapers.ingest.arxiv_ids import abs_url, html_url, parse_arxiv_id, pdf_url
+from dailypapers.search.service import Mode
+from dailypapers.serialize import paper_to_bibtex
+from dailypapers.store.feeds import FeedOrder, PaperCard
+from dailypapers.web.cache import CachedPage, make_page, serve_cached
+from dailypapers.web.common import CategoryQuery, PageQuery, SortQuery, clock_slot, trending_cards
+from dailypapers.web.deps import (
+    NowDep,
+    PageCacheDep,
+    RendererDep,
+    SearchDep,
+    SessionsDep,
+)
+from dailypapers.web.highlight import highlight, query_terms, snippet
+from dailypapers.web.images import avatar_svg, thumbnail_svg
+from dailypapers.web.periods import Period, PeriodError, PeriodKind, parse_day, parse_period
+from dailypapers.web.render import is_http_url, paper_path, short_authors
+from dailypapers.web.searching import run_search
+
+router = APIRouter(include_in_schema=False)
+
+FEED_PAGE_SIZE = 50
+TRENDING_SHOWN = 50
+SEARCH_PAGE_SIZE = 20
+SIMILAR_SHOWN = 6
+HTML = "text/html; charset=utf-8"
+
+
+def _html(body: str) -> CachedPage:
+    return make_page(body.encode(), media_type=HTML)
+
+
+# --------------------------------------------------------------------------------------------------
+# Feeds
+# --------------------------------------------------------------------------------------------------
+
+
+def _feed_context(
+    sessions: Any,
+    *,
+    kind: PeriodKind,
+    period: Period | None,
+    today: date,
+    sort: FeedOrder,
+    category: str | None,
+    page: int,
+) -> dict[str, Any]:
+    with sessions() as session:
+        if period is None:
+            day = store.newest_feed_day(session, on_or_before=today, category=category)
+            day = day or store.newest_feed_day(session, category=category)
+            if day is None:
+                return {"period": None, "cards": [], "total": 0}
+            period = Period.containing(kind, day)
+        offset = (page - 1) * FEED_PAGE_SIZE
+        cards = store.feed_cards(
+            session,
+            start=period.start,
+            end=period.end,
+            order=sort,
+            category=category,
+            limit=FEED_PAGE_SIZE,
+            offset=offset,
+        )
+        total = store.count_feed(session, start=period.start, end=period.end, category=category)
+        before, after = store.feed_neighbours(session, start=period.start, end=period.end, category=category)
+        categories = store.feed_categories(session, start=period.start, end=period.end)
+        # The day/week/month tabs lead to the newest day with papers in the period shown.
+        anchor = store.newest_feed_day(session, on_or_before=period.end, category=category)
+    if anchor is None or anchor < period.start:
+        anchor = period.start
+    return {
+        "anchor": anchor,
+        "period": period,
+        "cards": cards,
+        "total": total,
+        "rank_offset": offset,
+        "previous": Period.containing(kind, before) if before else None,
+        "next": Period.containing(kind, after) if after else None,
+        "categories": categories,
+    }
+
+
+def _render_feed(
+    renderer: Any,
+    sessions: Any,
+    *,
+    kind: PeriodKind,
+    period: Period | None,
+    today: date,
+    sort: FeedOrder,
+    category: str | None,
+    page: int,
+    home: bool,
+) -> CachedPage:
+    context = _feed_context(
+        sessions, kind=kind, period=period, today=today, sort=sort, category=category, page=page
+    )
+    shown = context["period"]
+    pages = max(1, math.ceil(context["total"] / FEED_PAGE_SIZE))
+    if page > pages:
+        raise HTTPException(404, f"Page {page} is past the last page ({pages}) of these papers.")
+    base_path = "/" if home or shown is None else shown.path
+    body = renderer.render(
+        "feed.html",
+        nav="feed",
+        q="",
+        home=home,
+        kind=kind,
+        sort=sort.value,
+        category=category or "",
+        page=page,
+        pages=pages,
+        base_path=base_path,
+        params={"sort": None if sort is FeedOrder.upvotes else sort.value, "category": category},
+        kinds=[
+            (k, Period.containing(k, context["anchor"]) if shown else None)
+            for k in (PeriodKind.day, PeriodKind.week, PeriodKind.month)
+        ],
+        **context,
+    )
+    return _html(body)
+
+
+async def _feed(
+    request: Request,
+    renderer: Any,
+    sessions: Any,
+    cache: Any,
+    *,
+    kind: PeriodKind,
+    period: Period | None,
+    now: datetime,
+    sort: FeedOrder,
+    category: str | None,
+    page: int,
+) -> Response:
+    category = category or None
+    today = now.date()
+    home = period is None
+    key = ("feed", kind.value, period.slug if period else f"home:{today}", sort.value, category, page)
+    return await serve_cached(
+        request,
+        cache,
+        key,
+        lambda: _render_feed(
+            renderer,
+            sessions,
+            kind=kind,
+            period=period,
+            today=today,
+            sort=sort,
+            category=category,
+            page=page,
+            home=home,
+        ),
+    )
+
+
+@router.get("/")
+async def home(
+    request: Request,
+    renderer: RendererDep,
+    sessions: SessionsDep,
+    cache: PageCacheDep,
+    now: NowDep,
+    sort: SortQuery = FeedOrder.upvotes,
+    category: CategoryQuery = None,
+    page: PageQuery = 1,
+) -> Response:
+    return await _feed(
+        request,
+        renderer,
+        sessions,
+        cache,
+        kind=PeriodKind.day,
+        period=None,
+        now=now,
+        sort=sort,
+        category=category,
+        page=page,
+    )
+
+
+def _period_route(kind: PeriodKind, path: str) -> None:
+    async def period_page(
+        request: Request,
+        slug: str,
+        renderer: RendererDep,
+        sessions: SessionsDep,
+        cache: PageCacheDep,
+        now: NowDep,
+        sort: SortQuery = FeedOrder.upvotes,
+        category: CategoryQuery = None,
+        page: PageQuery = 1,
+    ) -> Response:
+        period = parse_period(kind, slug)
+        return await _feed(
+            request,
+            renderer,
+            sessions,
+            cache,
+            kind=kind,
+            period=period,
+            now=now,
+            sort=sort,
+            category=category,
+            page=page,
+        )
+
+    period_page.__name__ = f"{kind.value}_page"
+    router.add_api_route(path, period_page, methods=["GET"])
+
+
+_period_route(PeriodKind.day, "/date/{slug}")
+_period_route(PeriodKind.week, "/week/{slug}")
+_period_route(PeriodKind.month, "/month/{slug}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Trending and about
+# --------------------------------------------------------------------------------------------------
+
+
+@router.get("/trending")
+async def trending_page(
+    request: Request,
+    renderer: RendererDep,
+    sessions: SessionsDep,
+    cache: PageCacheDep,
+    now: NowDep,
+    category: CategoryQuery = None,
+) -> Response:
+    category = category or None
+
+    def make() -> CachedPage:
+        ranked = trending_cards(sessions, now=now, category=category, limit=TRENDING_SHOWN)
+        return _html(
+            renderer.render(
+                "trending.html", nav="trending", q="", ranked=ranked, category=category or "", now=now
+            )
+        )
+
+    return await serve_cached(request, cache, ("trending", category, clock_slot(now)), make)
+
+
+@router.get("/about")
+async def about(request: Request, renderer: RendererDep, cache: PageCacheDep) -> Response:
+    def make() -> CachedPage:
+        return _html(
+            renderer.render(
+                "about.html",
+                nav="about",
+                q="",
+                formula=trending.FORMULA,
+                constants=trending.CONSTANTS,
+                candidates=trending.CANDIDATES,
+                feed_page_size=FEED_PAGE_SIZE,
+            )
+        )
+
+    return await serve_cached(request, cache, ("about",), make)
+
+
+# --------------------------------------------------------------------------------------------------
+# A paper
+# --------------------------------------------------------------------------------------------------
+
+_SINGLE_SLASH_SCHEME = re.compile(r"^(https?):/(?!/)", re.IGNORECASE)
+
+
+def canonical_id(raw: str) -> str | None:
+    """The canonical id for a versioned id or arXiv URL, when it differs from ``raw``."""
+    text = _SINGLE_SLASH_SCHEME.sub(r"\1://", raw.strip())
+    parsed = parse_arxiv_id(text)
+    if parsed is not None and parsed.id != raw:
+        return parsed.id
+    return None
+
+
+def _similar(search: Any, sessions: Any, paper_id: str) -> list[PaperCard]:
+    try:
+        found = search.similar(paper_id, k=SIMILAR_SHOWN)
+    except Exception:  # no index, paper not indexed yet, or index being replaced: leave the section out
+        return []
+    with sessions() as session:
+        return store.paper_cards(session, ids=[h.id for h in found.hits])
+
+
+def _paper_page(renderer: Any, sessions: Any, search: Any, paper_id: str, now: datetime) -> CachedPage:
+    with sessions() as session:
+        paper = store.get_paper(session, paper_id=paper_id)
+        if paper is None:
+            raise HTTPException(404, f"There is no paper {paper_id!r} here.")
+        feed = paper.feed_entry
+        score = None
+        if feed is not None:
+            score = trending.trending_score(
+                upvotes=feed.upvotes,
+                comments=feed.num_comments,
+                has_code=bool(paper.code_urls),
+                day=feed.day,
+                now=now,
+            )
+        links: list[tuple[str, str]] = []
+        if paper.arxiv_id:
+            links += [
+                ("arXiv page", abs_url(paper.arxiv_id)),
+                ("PDF", pdf_url(paper.arxiv_id)),
+                ("HTML", html_url(paper.arxiv_id)),
+            ]
+        if paper.doi:
+            links.append(("DOI", f"https://doi.org/{paper.doi}"))
+        context = {
+            "paper": paper,
+            "feed": feed,
+            "score": score,
+            "links": links,
+            "code_urls": [u for u in paper.code_urls or [] if is_http_url(u)],
+            "project_url": paper.project_url if is_http_url(paper.project_url) else None,
+            "bibtex": paper_to_bibtex(paper),
+            "sources": sorted(s.source for s in paper.sources),
+            "extra": dict(paper.extra or {}),
+        }
+    similar = _similar(search, sessions, paper_id)
+    return _html(
+        renderer.render(
+            "paper.html",
+            nav="",
+            q="",
+            similar=similar,
+            constants=trending.CONSTANTS,
+            formula=trending.FORMULA,
+            **context,
+        )
+    )
+
+
+@router.get("/papers/{paper_id:path}")
+async def paper_page(
+    request: Request,
+    paper_id: str,
+    renderer: RendererDep,
+    sessions: SessionsDep,
+    search: SearchDep,
+    cache: PageCacheDep,
+    now: NowDep,
+) -> Response:
+    canonical = canonical_id(paper_id)
+    if canonical is not None:
+        return RedirectResponse(paper_path(canonical), status_code=301)
+    if not paper_id or len(paper_id) > 200:
+        raise HTTPException(404, "There is no such paper here.")
+    key = ("paper", paper_id, clock_slot(now))
+    return await serve_cached(
+        request, cache, key, lambda: _paper_page(renderer, sessions, search, paper_id, now)
+    )
+
+
+@router.get("/thumbnails/{paper_id:path}")
+def thumbnail(paper_id: str, sessions: SessionsDep) -> Response:
+    if not paper_id.endswith(".svg"):
+        raise HTTPException(404, "Thumbnails are SVG images: /thumbnails/{id}.svg")
+    paper_id = paper_id.removesuffix(".svg")
+    with sessions() as session:
+        cards = store.paper_cards(session, ids=[paper_id], abstract_chars=0)
+    if not cards:
+        raise HTTPException(404, f"There is no paper {paper_id!r} here.")
+    card = cards[0]
+    svg = thumbnail_svg(card.id, card.title, short_authors(card.authors))
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/avatars/{name}")
+def avatar(name: str) -> Response:
+    if not name.endswith(".svg") or len(name) > 260:
+        raise HTTPException(404, "Avatars are SVG images: /avatars/{name}.svg")
+    svg = avatar_svg(name.removesuffix(".svg"))
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=604800"})
+
+
+@router.get("/favicon.ico")
+def favicon(renderer: RendererDep) -> Response:
+    return RedirectResponse(renderer.static_url("favicon.svg"), status_code=301)
+
+
+# --------------------------------------------------------------------------------------------------
+# Search
+# --------------------------------------------------------------------------------------------------
+
+
+def optional_date(value: str | None, name: str) -> date | None:
+    """A date parameter where an empty value (an empty ``<input type=date>``) means none."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return parse_day(value)
+    except PeriodError as exc:
+        raise PeriodError(f"{name}: {exc}") from None
+
+
+def exact_paper(sessions: Any, q: str) -> str | None:
+    """The paper a query names on its own (an arXiv id or URL, or one of this site's ids), if known."""
+    text = q.strip()
+    if not text or " " in text:
+        return None
+    parsed = parse_arxiv_id(_SINGLE_SLASH_SCHEME.sub(r"\1://", text))
+    candidate = parsed.id if parsed else text
+    with sessions() as session:
+        return candidate if store.paper_exists(session, paper_id=candidate) else None
+
+
+def _search_page(
+    renderer: Any,
+    sessions: Any,
+    search: Any,
+    *,
+    q: str,
+    mode: Mode,
+    category: str | None,
+    since: date | None,
+    until: date | None,
+    page: int,
+) -> CachedPage:
+    context: dict[str, Any] = {
+        "nav": "search",
+        "q": q,
+        "mode": mode.value,
+        "category": category or "",
+        "since": since.isoformat() if since else "",
+        "until": until.isoformat() if until else "",
+        "page": page,
+        "page_size": SEARCH_PAGE_SIZE,
+        "results": [],
+        "total": 0,
+        "pages": 1,
+        "notices": [],
+        "unavailable": None,
+        "searched": False,
+        "used_mode": mode.value,
+        "missing_ids": [],
+    }
+    if q.strip() or category or since or until:
+        outcome = run_search(
+            search,
+            q,
+            k=SEARCH_PAGE_SIZE,
+            offset=(page - 1) * SEARCH_PAGE_SIZE,
+            mode=mode,
+            since=since,
+            until=until,
+            categories=[category] if category else [],
+        )
+        terms = query_terms(outcome.query)
+        with sessions() as session:
+            cards = store.paper_cards(session, ids=outcome.hits, abstract_chars=None)
+            known = {c.id for c in cards}
+            context["missing_ids"] = [i for i in outcome.query.arxiv_ids if i not in known]
+        pages = max(1, math.ceil(outcome.total / SEARCH_PAGE_SIZE))
+        if page > pages and outcome.total:
+            raise HTTPException(404, f"Page {page} is past the last page ({pages}) of these results.")
+        scores = {h.id: h.score for h in outcome.results.hits} if outcome.results else {}
+        context.update(
+            searched=True,
+            results=[
+                {
+                    "card": card,
+                    "title": highlight(card.title, terms),
+                    "snippet": snippet(card.abstract, terms),
+                    "score": scores.get(card.id, 0.0),
+                }
+                for card in cards
+            ],
+            total=outcome.total,
+            pages=pages,
+            notices=outcome.notices,
+            unavailable=outcome.unavailable,
+            used_mode=outcome.mode.value,
+        )
+    return _html(renderer.render("search.html", **context))
+
+
+@router.get("/search")
+async def search_page(
+    request: Request,
+    renderer: RendererDep,
+    sessions: SessionsDep,
+    search: SearchDep,
+    cache: PageCacheDep,
+    q: Annotated[str, Query(max_length=2000, description="the query; see /about for its syntax")] = "",
+    mode: Annotated[Mode, Query(description="hybrid, bm25 (keywords) or dense (semantic)")] = Mode.hybrid,
+    category: CategoryQuery = None,
+    since: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
+    until: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
+    page: Annotated[int, Query(ge=1, le=500)] = 1,
+) -> Response:
+    since_day, until_day = optional_date(since, "since"), optional_date(until, "until")
+    category = category or None
+    exact = await run_in_threadpool(exact_paper, sessions, q)
+    if exact is not None:
+        return RedirectResponse(paper_path(exact), status_code=303)
+    key = ("search", q, mode.value, category, since_day, until_day, page)
+    return await serve_cached(
+        request,
+        cache,
+        key,
+        lambda: _search_page(
+            renderer,
+            sessions,
+            search,
+            q=q,
+            mode=mode,
+            category=category,
+            since=since_day,
+            until=until_day,
+            page=page,
+        ),
+    )
+
+
+__all__ = ["TRENDING_SHOWN", "canonical_id", "router"]

@@ -1,0 +1,121 @@
+"""Feed periods: a day (``2026-07-31``), an ISO week (``2026-W31``) or a month (``2026-07``).
+
+Parsing is strict and its errors say what is accepted, because they are shown to whoever typed the URL.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class PeriodKind(StrEnum):
+    day = "day"
+    week = "week"
+    month = "month"
+
+
+class PeriodError(ValueError):
+    """A period that cannot be read; the message says what is accepted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    kind: PeriodKind
+    start: date
+    end: date
+
+    @classmethod
+    def containing(cls, kind: PeriodKind, day: date) -> Period:
+        if kind is PeriodKind.day:
+            return cls(kind, day, day)
+        if kind is PeriodKind.week:
+            start = day - timedelta(days=day.weekday())
+            return cls(kind, start, start + timedelta(days=6))
+        last = calendar.monthrange(day.year, day.month)[1]
+        return cls(kind, day.replace(day=1), day.replace(day=last))
+
+    @property
+    def slug(self) -> str:
+        """The period as written in URLs and API parameters."""
+        if self.kind is PeriodKind.day:
+            return self.start.isoformat()
+        if self.kind is PeriodKind.week:
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return f"{self.start.year}-{self.start.month:02d}"
+
+    @property
+    def path(self) -> str:
+        prefix = {PeriodKind.day: "date", PeriodKind.week: "week", PeriodKind.month: "month"}[self.kind]
+        return f"/{prefix}/{self.slug}"
+
+    @property
+    def label(self) -> str:
+        """How a reader would say it: ``Friday 31 July 2026``, ``Week 31 of 2026``, ``July 2026``."""
+        if self.kind is PeriodKind.day:
+            return f"{self.start:%A} {self.start.day} {self.start:%B %Y}"
+        if self.kind is PeriodKind.week:
+            year, week, _ = self.start.isocalendar()
+            return f"Week {week} of {year}"
+        return f"{self.start:%B %Y}"
+
+    @property
+    def span(self) -> str:
+        """The dates a week or month covers, for a subtitle (empty for a day)."""
+        if self.kind is PeriodKind.day:
+            return ""
+        if self.start.year == self.end.year:
+            return f"{self.start.day} {self.start:%b} – {self.end.day} {self.end:%b %Y}"
+        return f"{self.start.day} {self.start:%b %Y} – {self.end.day} {self.end:%b %Y}"
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def parse_day(value: str) -> date:
+    match = _DAY.match(value.strip())
+    if match:
+        try:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            pass
+    raise PeriodError(f"{value!r} is not a date: use YYYY-MM-DD, for example 2026-07-31")
+
+
+def parse_week(value: str) -> Period:
+    match = _WEEK.match(value.strip())
+    if match:
+        try:
+            start = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+            return Period(PeriodKind.week, start, start + timedelta(days=6))
+        except ValueError:
+            pass
+    raise PeriodError(
+        f"{value!r} is not an ISO week: use YYYY-Www, for example 2026-W31 (weeks 01 to 52 or 53)"
+    )
+
+
+def parse_month(value: str) -> Period:
+    match = _MONTH.match(value.strip())
+    if match and 1 <= int(match.group(2)) <= 12 and int(match.group(1)) >= 1:
+        return Period.containing(PeriodKind.month, date(int(match.group(1)), int(match.group(2)), 1))
+    raise PeriodError(f"{value!r} is not a month: use YYYY-MM, for example 2026-07")
+
+
+def parse_period(kind: PeriodKind, value: str) -> Period:
+    if kind is PeriodKind.day:
+        return Period.containing(kind, parse_day(value))
+    if kind is PeriodKind.week:
+        return parse_week(value)
+    return parse_month(value)
+
+
+__all__ = ["Period", "PeriodError", "PeriodKind", "parse_day", "parse_month", "parse_period", "parse_week"]

@@ -1,0 +1,512 @@
+"""Pages to subscribe to digests and to manage a subscription from the links in its mails, without an account.
+
+The signed token in each link is the credential: it names the subscription and is checked against the
+subscription's current ``token_key`` (see :mod:`dailypapers.digest.tokens`). No cookie or session is used.
+
+* ``GET/POST /subscribe``: the form; posting it creates a pending subscription and queues the
+  confirmation mail, which is then sent in the background.
+* ``GET/POST /subscriptions/confirm/{token}``: a button that confirms. Confirming takes a POST because
+  mail security scanners open every link in a mail; a GET that confirmed would confirm for them.
+* ``GET/POST /subscriptions/manage/{token}``: preferences, pause resumption, re-subscription.
+* ``GET /subscriptions/unsubscribe/{token}``: a confirm button. ``POST`` to the same address
+  unsubscribes at once: it is the RFC 8058 one-click endpoint that mail clients call with the body
+  ``List-Unsubscribe=One-Click``, and it needs nothing but the token.
+
+Forms carry a short-lived signed form token besides the link token, so a page on another site cannot
+post them (CSRF); the one-click unsubscribe needs none, as RFC 8058 requires, and is harmless to forge
+only because its token is secret. Every value shown is escaped by the templates; every value received
+is validated by :func:`dailypapers.digest.subscribers.validate_subscription`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from weakref import WeakKeyDictionary
+
+import jinja2
+from fastapi import APIRouter, BackgroundTasks, Form, Request
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from dailypapers import store
+from dailypapers.config import Settings
+from dailypapers.digest.periods import time_zone_names
+from dailypapers.digest.render import TEMPLATES_DIR, MailRenderer
+from dailypapers.digest.selection import MAX_PAPERS
+from dailypapers.digest.subscribers import (
+    InvalidSubscription,
+    SubscribeOutcome,
+    describe_problems,
+    subscribe,
+    validate_subscription,
+)
+from dailypapers.digest.tokens import InvalidToken, Purpose, Tokens
+from dailypapers.errors import DailyPapersError
+from dailypapers.models import Subscription
+from dailypapers.signing import mail_is_public, secret_key
+from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
+from dailypapers.web.render import Renderer
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+DEFAULT_FORM = {
+    "email": "",
+    "name": "",
+    "frequency": "daily",
+    "selection": "trending",
+    "max_papers": "10",
+    "categories": "",
+    "keywords": "",
+    "exclude_keywords": "",
+    "timezone": "UTC",
+    "send_hour": "8",
+}
+_environments: WeakKeyDictionary[Renderer, jinja2.Environment] = WeakKeyDictionary()
+
+FormField = Annotated[str, Form(max_length=2000)]
+
+
+def _pages(renderer: Renderer) -> jinja2.Environment:
+    """The site's template environment (base layout, filters, static URLs) plus this module's pages."""
+    env = _environments.get(renderer)
+    if env is None:
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(TEMPLATES_DIR), renderer.env.loader])  # type: ignore[list-item]
+        env = renderer.env.overlay(loader=loader)
+        _environments[renderer] = env
+    return env
+
+
+def _page(renderer: Renderer, template: str, http_status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("nav", "")
+    context.setdefault("q", "")
+    context.setdefault("problems", [])
+    html = (
+        _pages(renderer)
+        .get_template(f"pages/{template}")
+        .render(max_papers=MAX_PAPERS, time_zones=time_zone_names(), **context)
+    )
+    return HTMLResponse(html, status_code=http_status, headers=NO_STORE)
+
+
+def _message(
+    renderer: Renderer,
+    heading: str,
+    *paragraphs: str,
+    status: int = 200,
+    action_url: str = "",
+    action_label: str = "",
+    action_name: str = "",
+    form_token: str = "",
+    links: list[tuple[str, str]] | None = None,
+) -> HTMLResponse:
+    return _page(
+        renderer,
+        "message.html",
+        status,
+        heading=heading,
+        paragraphs=list(paragraphs),
+        action_url=action_url,
+        action_label=action_label,
+        action_name=action_name,
+        form_token=form_token,
+        links=links or [("Today's papers", "/")],
+    )
+
+
+def _tokens(request: Request, settings: Settings) -> Tokens:
+    tokens: Tokens | None = getattr(request.app.state, "subscription_tokens", None)
+    if tokens is None:
+        tokens = Tokens(secret_key(settings, public=False))
+        request.app.state.subscription_tokens = tokens
+    return tokens
+
+
+def _invalid_link(renderer: Renderer, error: InvalidToken) -> HTMLResponse:
+    detail = (
+        "Confirmation links work for 7 days. Subscribe again to get a new one."
+        if error.expired
+        else "The link may have been cut or changed. Use the link from your most recent mail."
+    )
+    return _message(
+        renderer,
+        "This link does not work",
+        f"{str(error).capitalize()}. {detail}",
+        status=400 if not error.expired else 410,
+        links=[("Subscribe", "/subscribe"), ("Today's papers", "/")],
+    )
+
+
+def _subscription(
+    request: Request, settings: Settings, sessions: sessionmaker[Session], purpose: Purpose, token: str
+) -> Subscription:
+    subscription_id, key = _tokens(request, settings).read(purpose, token)
+    with sessions() as session:
+        subscription = store.get_subscription(session, subscription_id=subscription_id)
+    # The same answer for a removed subscription as for a forged token: both are simply not valid.
+    if subscription is None or subscription.token_key != key:
+        raise InvalidToken("this link is not valid")
+    return subscription
+
+
+def _links(tokens: Tokens, subscription: Subscription) -> tuple[str, str]:
+    manage = tokens.make(Purpose.manage, subscription.id, subscription.token_key)
+    unsubscribe = tokens.make(Purpose.unsubscribe, subscription.id, subscription.token_key)
+    return f"/subscriptions/manage/{manage}", f"/subscriptions/unsubscribe/{unsubscribe}"
+
+
+def _form_values(subscription: Subscription) -> dict[str, str]:
+    return {
+        "email": subscription.email,
+        "name": subscription.name or "",
+        "frequency": subscription.frequency,
+        "selection": subscription.selection,
+        "max_papers": str(subscription.max_papers),
+        "categories": ", ".join(subscription.categories or []),
+        "keywords": ", ".join(subscription.keywords or []),
+        "exclude_keywords": ", ".join(subscription.exclude_keywords or []),
+        "timezone": subscription.timezone,
+        "send_hour": str(subscription.send_hour),
+    }
+
+
+def send_queued_mail(settings: Settings, sessions: sessionmaker[Session], outbox_id: int) -> None:
+    """Send one queued mail now (a background task); if it fails, the scheduler's next pass retries it."""
+    from dailypapers.digest.delivery import OutboxSender
+    from dailypapers.mail import make_mailer
+
+    try:
+        report = OutboxSender.from_settings(settings, sessions, make_mailer(settings)).deliver(
+            only=[outbox_id]
+        )
+    except DailyPapersError as exc:  # pragma: no cover - logged, and retried by the scheduler
+        log.error("could not send mail %s: %s", outbox_id, exc)
+        return
+    if report.problems:
+        log.warning("mail %s not sent yet: %s", outbox_id, "; ".join(report.problems))
+
+
+# -- subscribing ---------------------------------------------------------------------------------
+
+
+@router.get("/subscribe")
+def subscribe_form(request: Request, settings: SettingsDep, renderer: RendererDep) -> Response:
+    form_token = _tokens(request, settings).make(Purpose.form, 0, "", scope="subscribe")
+    return _page(renderer, "subscribe.html", form=DEFAULT_FORM, form_token=form_token)
+
+
+@router.post("/subscribe")
+def subscribe_submit(
+    request: Request,
+    background: BackgroundTasks,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    renderer: RendererDep,
+    now: NowDep,
+    email: FormField = "",
+    name: FormField = "",
+    frequency: FormField = "daily",
+    selection: FormField = "trending",
+    max_papers: FormField = "10",
+    categories: FormField = "",
+    keywords: FormField = "",
+    exclude_keywords: FormField = "",
+    timezone: FormField = "UTC",
+    send_hour: FormField = "8",
+    form_token: FormField = "",
+) -> Response:
+    tokens = _tokens(request, settings)
+    form = {
+        "email": email,
+        "name": name,
+        "frequency": frequency,
+        "selection": selection,
+        "max_papers": max_papers,
+        "categories": categories,
+        "keywords": keywords,
+        "exclude_keywords": exclude_keywords,
+        "timezone": timezone,
+        "send_hour": send_hour,
+    }
+    fresh_token = tokens.make(Purpose.form, 0, "", scope="subscribe")
+    try:
+        tokens.read(Purpose.form, form_token, scope="subscribe")
+    except InvalidToken:
+        return _page(
+            renderer,
+            "subscribe.html",
+            400,
+            form=form,
+            form_token=fresh_token,
+            problems=["The form has expired or did not come from this site: please send it again."],
+        )
+    try:
+        values = validate_subscription(**form)
+    except InvalidSubscription as exc:
+        return _page(
+            renderer,
+            "subscribe.html",
+            400,
+            form=form,
+            form_token=fresh_token,
+            problems=describe_problems(exc.problems),
+        )
+    # Mails are about to carry signed links: refuse a weak key before anything is queued.
+    mail_tokens = Tokens(secret_key(settings, public=mail_is_public(settings)))
+    with sessions.begin() as session:
+        outcome = subscribe(session, MailRenderer(settings, mail_tokens), values=values, now=_utc(now))
+    if outcome.outbox_id is not None:
+        background.add_task(send_queued_mail, settings, sessions, outcome.outbox_id)
+    if outcome.outcome is SubscribeOutcome.throttled:
+        log.info("confirmation mail throttled for subscription %s", outcome.subscription.id)
+    # The same page whatever the address's state, so that the form tells nobody who is subscribed.
+    return _message(
+        renderer,
+        "Check your inbox",
+        f"We sent a mail to {values.email}. Use the link in it to confirm your subscription; nothing "
+        "else is sent before you do.",
+        "If it does not arrive within a few minutes, look in your spam folder. The link works for 7 days.",
+    )
+
+
+def _utc(now: datetime) -> datetime:
+    return now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+
+
+# -- confirming ----------------------------------------------------------------------------------
+
+
+@router.get("/subscriptions/confirm/{token}")
+def confirm_page(
+    token: str, request: Request, settings: SettingsDep, sessions: SessionsDep, renderer: RendererDep
+) -> Response:
+    try:
+        subscription = _subscription(request, settings, sessions, Purpose.confirm, token)
+    except InvalidToken as exc:
+        return _invalid_link(renderer, exc)
+    if subscription.status != "pending":
+        manage_url, _ = _links(_tokens(request, settings), subscription)
+        return _message(
+            renderer,
+            "Already confirmed",
+            f"The subscription of {subscription.email} is already confirmed.",
+            links=[("Manage your subscription", manage_url)],
+        )
+    return _message(
+        renderer,
+        "Confirm your subscription",
+        f"Confirm that {subscription.email} should get digests from this site.",
+        action_url=f"/subscriptions/confirm/{token}",
+        action_label="Confirm my subscription",
+    )
+
+
+@router.post("/subscriptions/confirm/{token}")
+def confirm_submit(
+    token: str,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    renderer: RendererDep,
+    now: NowDep,
+) -> Response:
+    try:
+        subscription = _subscription(request, settings, sessions, Purpose.confirm, token)
+    except InvalidToken as exc:
+        return _invalid_link(renderer, exc)
+    with sessions.begin() as session:
+        current = store.get_subscription(session, subscription_id=subscription.id)
+        if current is not None:
+            store.confirm_subscription(session, subscription=current, now=_utc(now))
+    manage_url, _ = _links(_tokens(request, settings), subscription)
+    return RedirectResponse(f"{manage_url}?confirmed=1", status_code=303, headers=NO_STORE)
+
+
+# -- managing ------------------------------------------------------------------------------------
+
+STATUS_TEXT = {
+    "pending": "The subscription is not confirmed yet: use the link in the confirmation mail.",
+    "active": "The subscription is active.",
+    "paused": "Digests are paused because mail to this address was refused several times.",
+    "unsubscribed": "You are unsubscribed: no more digests are sent.",
+}
+NOTICES = {
+    "confirmed": "Thank you: your subscription is confirmed. The first digest comes at the hour you chose.",
+    "saved": "Your preferences are saved.",
+    "resumed": "Your digests are back on.",
+}
+
+
+def _manage_page(
+    request: Request,
+    settings: Settings,
+    renderer: Renderer,
+    subscription: Subscription,
+    *,
+    notice: str = "",
+    form: dict[str, str] | None = None,
+    problems: list[str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    tokens = _tokens(request, settings)
+    manage_url, unsubscribe_url = _links(tokens, subscription)
+    return _page(
+        renderer,
+        "manage.html",
+        status,
+        email=subscription.email,
+        status=subscription.status,
+        status_text=STATUS_TEXT.get(subscription.status, ""),
+        notice=notice,
+        form=form or _form_values(subscription),
+        problems=problems or [],
+        manage_url=manage_url,
+        unsubscribe_url=unsubscribe_url,
+        form_token=tokens.make(Purpose.form, subscription.id, subscription.token_key, scope="manage"),
+    )
+
+
+@router.get("/subscriptions/manage/{token}")
+def manage_page(
+    token: str, request: Request, settings: SettingsDep, sessions: SessionsDep, renderer: RendererDep
+) -> Response:
+    try:
+        subscription = _subscription(request, settings, sessions, Purpose.manage, token)
+    except InvalidToken as exc:
+        return _invalid_link(renderer, exc)
+    notice = next((text for key, text in NOTICES.items() if request.query_params.get(key)), "")
+    return _manage_page(request, settings, renderer, subscription, notice=notice)
+
+
+@router.post("/subscriptions/manage/{token}")
+def manage_submit(
+    token: str,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    renderer: RendererDep,
+    now: NowDep,
+    action: FormField = "save",
+    form_token: FormField = "",
+    name: FormField = "",
+    frequency: FormField = "daily",
+    selection: FormField = "trending",
+    max_papers: FormField = "10",
+    categories: FormField = "",
+    keywords: FormField = "",
+    exclude_keywords: FormField = "",
+    timezone: FormField = "UTC",
+    send_hour: FormField = "8",
+) -> Response:
+    tokens = _tokens(request, settings)
+    try:
+        subscription = _subscription(request, settings, sessions, Purpose.manage, token)
+        form_id, form_key = tokens.read(Purpose.form, form_token, scope="manage")
+    except InvalidToken as exc:
+        return _invalid_link(renderer, exc)
+    if (form_id, form_key) != (subscription.id, subscription.token_key):
+        return _invalid_link(renderer, InvalidToken("this form is not valid"))
+    manage_url, _ = _links(tokens, subscription)
+    if action == "resume":
+        with sessions.begin() as session:
+            current = store.get_subscription(session, subscription_id=subscription.id)
+            if current is not None:
+                store.resume_subscription(session, subscription=current, now=_utc(now))
+        return RedirectResponse(f"{manage_url}?resumed=1", status_code=303, headers=NO_STORE)
+    form = {
+        "email": subscription.email,
+        "name": name,
+        "frequency": frequency,
+        "selection": selection,
+        "max_papers": max_papers,
+        "categories": categories,
+        "keywords": keywords,
+        "exclude_keywords": exclude_keywords,
+        "timezone": timezone,
+        "send_hour": send_hour,
+    }
+    try:
+        values = validate_subscription(**form)
+    except InvalidSubscription as exc:
+        return _manage_page(
+            request,
+            settings,
+            renderer,
+            subscription,
+            form=form,
+            problems=describe_problems(exc.problems),
+            status=400,
+        )
+    with sessions.begin() as session:
+        current = store.get_subscription(session, subscription_id=subscription.id)
+        if current is not None:
+            store.update_subscription(
+                session,
+                subscription=current,
+                values={"name": values.name, **values.preference_values()},
+                now=_utc(now),
+            )
+    return RedirectResponse(f"{manage_url}?saved=1", status_code=303, headers=NO_STORE)
+
+
+# -- unsubscribing -------------------------------------------------------------------------------
+
+
+@router.get("/subscriptions/unsubscribe/{token}")
+def unsubscribe_page(
+    token: str, request: Request, settings: SettingsDep, sessions: SessionsDep, renderer: RendererDep
+) -> Response:
+    try:
+        subscription = _subscription(request, settings, sessions, Purpose.unsubscribe, token)
+    except InvalidToken as exc:
+        return _invalid_link(renderer, exc)
+    manage_url, _ = _links(_tokens(request, settings), subscription)
+    if subscription.status == "unsubscribed":
+        return _message(
+            renderer,
+            "You are unsubscribed",
+            f"{subscription.email} gets no more digests.",
+            links=[("Subscribe again", manage_url)],
+        )
+    return _message(
+        renderer,
+        "Unsubscribe?",
+        f"Stop all digests to {subscription.email}.",
+        action_url=f"/subscriptions/unsubscribe/{token}",
+        action_label="Unsubscribe",
+        links=[("Change what you get instead", manage_url)],
+    )
+
+
+@router.post("/subscriptions/unsubscribe/{token}")
+def unsubscribe_submit(
+    token: str,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    renderer: RendererDep,
+    now: NowDep,
+) -> Response:
+    """One click (RFC 8058) or the confirm button: either way the token alone decides."""
+    try:
+        subscription = _subscription(request, settings, sessions, Purpose.unsubscribe, token)
+    except InvalidToken as exc:
+        return _invalid_link(renderer, exc)
+    with sessions.begin() as session:
+        current = store.get_subscription(session, subscription_id=subscription.id)
+        if current is not None:
+            store.unsubscribe(session, subscription=current, now=_utc(now))
+    manage_url, _ = _links(_tokens(request, settings), subscription)
+    return _message(
+        renderer,
+        "You are unsubscribed",
+        f"{subscription.email} gets no more digests. Mails already on their way are cancelled.",
+        links=[("Subscribe again", manage_url), ("Today's papers", "/")],
+    )
+
+
+__all__ = ["router", "send_queued_mail"]

@@ -1,0 +1,113 @@
+"""The page cache: emptied when the data version changes, entries expire, one render per missing page."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from dailypapers.web.cache import PageCache, make_page
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_new_data_version_empties_the_cache() -> None:
+    version = ["v1"]
+    clock = Clock()
+    cache = PageCache(lambda: version[0], check_every=2.0, monotonic=clock)
+    assert cache.claim_refresh()
+    cache.refresh()
+    cache.put("home", make_page(b"old", media_type="text/html"))
+    assert not cache.claim_refresh()  # asked less than two seconds ago
+    version[0] = "v2"
+    clock.now += 2.5
+    assert cache.claim_refresh()
+    assert not cache.claim_refresh()  # one caller re-reads the version, the others go on
+    cache.refresh()
+    assert cache.get("home") is None
+
+
+def test_entries_expire_after_max_age() -> None:
+    clock = Clock()
+    cache = PageCache(lambda: 1, max_age=60.0, monotonic=clock)
+    cache.put("home", make_page(b"page", media_type="text/html", created=clock.now))
+    clock.now += 59
+    assert cache.get("home") is not None
+    clock.now += 2
+    assert cache.get("home") is None
+
+
+def test_least_recently_used_pages_go_first() -> None:
+    cache = PageCache(lambda: 1, max_entries=2)
+    for key in ("a", "b"):
+        cache.put(key, make_page(key.encode(), media_type="text/plain"))
+    assert cache.get("a") is not None  # "b" is now the least recently used
+    cache.put("c", make_page(b"c", media_type="text/plain"))
+    assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
+
+
+def test_no_entries_means_no_caching() -> None:
+    cache = PageCache(lambda: 1, max_entries=0)
+    made: list[int] = []
+    for _ in range(3):
+        cache.get_or_make("home", lambda: made.append(1) or make_page(b"x", media_type="text/plain"))
+    assert len(made) == 3
+
+
+def test_concurrent_requests_for_a_missing_page_render_it_once() -> None:
+    cache = PageCache(lambda: 1)
+    renders: list[int] = []
+
+    def slow_render():  # type: ignore[no-untyped-def]
+        renders.append(1)
+        time.sleep(0.2)
+        return make_page(b"page", media_type="text/html")
+
+    threads = [threading.Thread(target=cache.get_or_make, args=("home", slow_render)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(renders) == 1 and cache.get("home") is not None
+
+
+def test_small_pages_are_not_compressed_and_etags_follow_content() -> None:
+    small = make_page(b"tiny", media_type="text/plain")
+    big = make_page(b"x" * 5000, media_type="text/plain")
+    assert small.gzipped is None and big.gzipped is not None and len(big.gzipped) < 100
+    assert make_page(b"tiny", media_type="text/plain").etag == small.etag != big.etag
+
+
+def test_an_expired_page_is_served_once_more_while_it_is_rendered_again() -> None:
+    clock = Clock()
+    cache = PageCache(lambda: 1, max_age=60.0, monotonic=clock)
+    old = cache.put("home", make_page(b"old", media_type="text/html", created=clock.now))
+    clock.now += 61
+    assert cache.get("home") is None
+    assert cache.get_stale("home") is old  # to the one request that re-renders it
+    assert cache.get_stale("home") is None  # the others wait for the new page as usual
+    cache.put("home", make_page(b"new", media_type="text/html", created=clock.now))
+    page = cache.get("home")
+    assert page is not None and page.body == b"new"
+
+
+def test_an_expired_page_is_re_rendered_in_the_background(demo_settings) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.conftest import make_client
+
+    with make_client(demo_settings) as client:
+        cache = client.app.state.page_cache  # type: ignore[attr-defined]
+        first = client.get("/")
+        cache.max_age = 0.0
+        time.sleep(0.01)
+        stale = client.get("/")  # answered from the expired entry, which is rendered again meanwhile
+        assert stale.status_code == 200 and stale.text == first.text
+        cache.max_age = 60.0
+        deadline = time.monotonic() + 5
+        while cache.get_stale(("feed", "day", "home:2026-08-01", "upvotes", None, 1)) is not None:
+            assert time.monotonic() < deadline
+        assert client.get("/").text == first.text

@@ -1,0 +1,76 @@
+"""The trending score: its formula, its decay, and the pages that publish it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import time_machine
+from fastapi.testclient import TestClient
+
+from dailypapers import trending
+from dailypapers.config import Settings
+from dailypapers.web.app import create_app
+from tests.web.conftest import NOW
+from tests.web.pagecheck import parse, text_of
+
+
+def test_score_follows_the_published_formula() -> None:
+    day = date(2026, 7, 31)
+    score = trending.trending_score(upvotes=17, comments=2, has_code=True, day=day, now=NOW)
+    assert score.age_hours == 36.0
+    points = 17 + trending.COMMENT_WEIGHT * 2 + trending.CODE_BONUS * 1 + trending.BASE_POINTS
+    assert score.points == points
+    assert score.score == points / (36.0 + trending.AGE_OFFSET_HOURS) ** trending.GRAVITY
+    assert score.explanation.endswith(f"= {score.score:.4g}")
+
+
+def test_fresh_papers_overtake_old_ones_with_more_votes() -> None:
+    old = trending.trending_score(upvotes=50, comments=0, has_code=False, day=date(2026, 7, 25), now=NOW)
+    new = trending.trending_score(upvotes=5, comments=0, has_code=False, day=date(2026, 8, 1), now=NOW)
+    assert new.score > old.score
+    later = trending.trending_score(
+        upvotes=5, comments=0, has_code=False, day=date(2026, 8, 1), now=NOW + timedelta(days=3)
+    )
+    assert later.score < new.score
+
+
+def test_future_days_count_as_brand_new() -> None:
+    score = trending.trending_score(upvotes=0, comments=0, has_code=False, day=date(2026, 9, 1), now=NOW)
+    assert score.age_hours == 0.0
+
+
+def test_about_page_prints_the_constants_of_the_code(client: TestClient) -> None:
+    tree = parse(client.get("/about"))
+    assert text_of(tree.xpath("//p[@class='formula']")[0]) == trending.FORMULA
+    rows = {text_of(r.xpath("th")[0]): text_of(r.xpath("td")[0]) for r in tree.xpath("//table//tbody/tr")}
+    assert rows == {name: str(value) for name, value in trending.CONSTANTS.items()}
+
+
+def test_trending_page_ranks_by_score(client: TestClient) -> None:
+    tree = parse(client.get("/trending"))
+    titles = [text_of(a) for a in tree.xpath("//ol[@class='cards']//h2/a")]
+    assert len(titles) == 35  # every paper of the two feed days
+    # On 1 August the papers of 31 July (5, the best with 17 votes) lead those of 12 June.
+    assert titles[0].startswith("β-OPSD")
+    scores = [float(text_of(s).split()[-1]) for s in tree.xpath("//li[starts-with(., 'Score')]")]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_paper_page_shows_how_its_score_was_made(client: TestClient) -> None:
+    tree = parse(client.get("/papers/2607.23193"))  # OmniScope: 3 upvotes, 2 comments, code
+    panel = tree.xpath("//section[@id='trending-score']")[0]
+    expected = trending.trending_score(upvotes=3, comments=2, has_code=True, day=date(2026, 7, 31), now=NOW)
+    assert text_of(panel.xpath(".//p[@class='formula']")[0]) == expected.explanation
+    assert text_of(panel.xpath(".//p[@class='big-number']")[0]) == f"{expected.score:.4g}"
+
+
+def test_the_default_clock_is_the_real_one(demo_settings: Settings) -> None:
+    with (
+        time_machine.travel(datetime(2026, 6, 13, 9, 0, tzinfo=UTC), tick=False),
+        TestClient(create_app(demo_settings)) as client,
+    ):
+        home = parse(client.get("/"))
+        api = client.get("/api/papers/2606.00467").json()
+    # On 13 June the newest day with papers is 12 June, and a 12 June paper is 33 hours old.
+    assert "Friday 12 June 2026" in text_of(home.xpath("//h1")[0])
+    assert api["trending"]["ageHours"] == 33.0
