@@ -81,3 +81,55 @@ def pdf_url(arxiv_id: str) -> str:
 
 def html_url(arxiv_id: str) -> str:
     return f"https://arxiv.org/html/{arxiv_id}"
+
+
+# Categories ------------------------------------------------------------------------------------
+
+_UPPER_SUBJECT_ARCHIVES = frozenset(
+    {"astro-ph", "cs", "econ", "eess", "math", "nlin", "q-bio", "q-fin", "stat"}
+)
+_LOWER_SUBJECT_ARCHIVES = frozenset({"cond-mat", "physics"})
+_PLAIN_ARCHIVES = frozenset(
+    {
+        "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math-ph", "nucl-ex", "nucl-th", "quant-ph",
+        # Retired archives: their papers still carry these categories.
+        "acc-phys", "adap-org", "alg-geom", "ao-sci", "atom-ph", "bayes-an", "chao-dyn", "chem-ph",
+        "cmp-lg", "comp-gas", "dg-ga", "funct-an", "mtrl-th", "patt-sol", "plasm-ph", "q-alg",
+        "solv-int", "supr-con",
+    }
+)  # fmt: skip
+_CATEGORY_RE = re.compile(r"^(?P<archive>[a-z]+(?:-[a-z]+)*)(?:\.(?P<subject>[A-Za-z]+(?:-[a-z]+)*))?$")
+
+
+def validate_category(category: str) -> str:
+    """Return ``category`` if it is an arXiv category (``cs.CL``, ``hep-th``); raise ``ValueError`` if not."""
+    hint = "expected an arXiv category such as cs.CL, hep-th or math.AG (https://arxiv.org/category_taxonomy)"
+    match = _CATEGORY_RE.match(category)
+    if not match:
+        raise ValueError(f"{category!r} is not an arXiv category; {hint}")
+    archive, subject = match.group("archive"), match.group("subject")
+    if archive in _PLAIN_ARCHIVES:
+        if subject is not None:
+            raise ValueError(
+                f"{category!r} is not an arXiv category: {archive} has no subject classes; {hint}"
+            )
+        return category
+    if archive in _UPPER_SUBJECT_ARCHIVES:
+        if subject is not None and not re.fullmatch(r"[A-Z]{2}", subject):
+            suggestion = f"; did you mean {archive}.{subject.upper()}?" if len(subject) == 2 else f"; {hint}"
+            raise ValueError(
+                f"{category!r} is not an arXiv category: "
+                f"{archive} subject classes are two capitals{suggestion}"
+            )
+        return category
+    if archive in _LOWER_SUBJECT_ARCHIVES:
+        if subject is not None and subject != subject.lower():
+            raise ValueError(
+                f"{category!r} is not an arXiv category: {archive} subject classes are lower-case; "
+                f"did you mean {archive}.{subject.lower()}?"
+            )
+        return category
+    raise ValueError(f"{category!r} is not an arXiv category: unknown archive {archive!r}; {hint}")
+
+
+# -- arXiv query API ---------------------------------------------------------------------------------
