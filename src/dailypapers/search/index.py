@@ -19,6 +19,7 @@ what is new; a different embedder rebuilds them all rather than mixing two model
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -423,7 +424,7 @@ class IndexBuilder:
         (faiss rather than usearch: usearch's compiled module, imported before onnxruntime, makes the
         process crash with a segmentation fault, and the default embedder runs on onnxruntime.)
         """
-        import faiss
+        faiss = load_faiss()
 
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         n, dim = vectors.shape
@@ -437,6 +438,11 @@ class IndexBuilder:
             index.add(np.asarray(vectors[start : start + chunk], dtype=np.float32))
             self._report("Vector index", min(start + chunk, n), n)
         faiss.write_index(index, str(folder / "ann.faiss"))
+
+
+def load_faiss() -> Any:
+    """faiss, typed as Any: its SWIG-generated stubs lack most of the Python API it really has."""
+    return importlib.import_module("faiss")
 
 
 def _bm25s() -> Any:
@@ -500,7 +506,7 @@ class OpenIndex:
     """A published index version, opened for searching (large arrays are memory-mapped)."""
 
     def __init__(self, path: Path) -> None:
-        import faiss
+        faiss = load_faiss()
 
         bm25s = _bm25s()
         self.path = path
@@ -526,7 +532,7 @@ class OpenIndex:
         return i if i < self.size and self.ids[i] == paper_id else None
 
     def close(self) -> None:
-        self.ann = None  # type: ignore[assignment]
+        self.ann = None
 
 
 class IndexHolder:

@@ -25,12 +25,11 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-import faiss
 import numpy as np
 
 from dailypapers.errors import SearchError
 from dailypapers.search.analyzer import analyze, words
-from dailypapers.search.index import ANN_EF_SEARCH, NO_DATE, IndexHolder, OpenIndex, author_keys
+from dailypapers.search.index import ANN_EF_SEARCH, NO_DATE, IndexHolder, OpenIndex, load_faiss, author_keys
 from dailypapers.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query
 
 if TYPE_CHECKING:
@@ -214,7 +213,7 @@ class SearchService:
             selectivity = max(len(allowed) / index.size, 1e-6)
             count = min(index.size, math.ceil(k / selectivity * 2))
         wanted = min(max(count, k), index.size)
-        params = faiss.SearchParametersHNSW(efSearch=max(ANN_EF_SEARCH, wanted))
+        params = load_faiss().SearchParametersHNSW(efSearch=max(ANN_EF_SEARCH, wanted))
         _, found = index.ann.search(vector.reshape(1, -1).astype(np.float32), wanted, params=params)
         rows = found[0][found[0] >= 0].astype(np.int64)
         if allowed is not None:
