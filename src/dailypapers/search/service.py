@@ -29,7 +29,7 @@ import numpy as np
 
 from dailypapers.errors import SearchError
 from dailypapers.search.analyzer import analyze, words
-from dailypapers.search.index import ANN_EF_SEARCH, NO_DATE, IndexHolder, OpenIndex, load_faiss, author_keys
+from dailypapers.search.index import ANN_EF_SEARCH, NO_DATE, IndexHolder, OpenIndex, author_keys, load_faiss
 from dailypapers.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query
 
 if TYPE_CHECKING:
