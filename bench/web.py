@@ -408,6 +408,7 @@ def main() -> None:
         raise SystemExit("bench/web.py needs wrk: `sh scripts/system-deps.sh bench` (or apt-get install wrk)")
     OUT.mkdir(parents=True, exist_ok=True)
     built = build(args.papers, args.rebuild)
+    load_before = round(os.getloadavg()[0], 1)
     results = measure(OUT / f"web-{args.papers}", args)
     home, search = results["/"], results["search"]
     met = {
@@ -423,6 +424,7 @@ def main() -> None:
         "duration_s": args.duration,
         "search_queries": args.queries,
         "cpus": os.cpu_count(),
+        "load_before": load_before,
         "build": built,
         "results": results,
         "targets_met": met,
@@ -453,8 +455,11 @@ def main() -> None:
             str(row["errors"]),
         )
     console.print(table)
+    load = os.getloadavg()
     console.print(
-        f"Search cycles through {args.queries} distinct queries (hybrid mode). Database "
+        f"Search cycles through {args.queries} distinct queries (hybrid mode); the cached runs follow a "
+        "warm-up that asked each of them of every worker. Load average before/after: "
+        f"{figures['load_before']} / {load[0]:.1f} (other processes share the machine). Database "
         + ("built earlier (bench/out)" if built.get("reused") else "built in this run")
         + (", index built earlier" if built.get("index_reused") else ", index built in this run")
         + f"; ingest {built.get('ingest_seconds')} s, feed entries {built.get('feed_seconds')} s, "

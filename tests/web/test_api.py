@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field
 
 from dailypapers import trending
-from tests.web.conftest import NOW
+from tests.web.support import NOW
 
 HF_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 # What Hugging Face has that this server does not carry: its organisations' pages, media it hosts,

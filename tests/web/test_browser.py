@@ -11,6 +11,7 @@ Playwright is used with the system Chromium only (``executable_path``): no brows
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 import threading
 import time
@@ -22,7 +23,7 @@ import pytest
 import uvicorn
 
 from dailypapers.config import Settings
-from tests.web.conftest import build_test_index, fixed_clock
+from tests.web.support import build_test_index, fixed_clock
 from tests.web.test_xss import EVIL_ID, EVIL_TITLE, add_evil_paper
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,9 +43,16 @@ FOCUSABLE = (
     "[tabindex]:not([tabindex='-1'])"
 )
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Chromium is not installed at /usr/bin/chromium (sh scripts/system-deps.sh installs it)",
+    ),
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None,
+        reason="Playwright for Python is not installed (pip install -e '.[test]')",
+    ),
+]
 
 
 class LiveServer:

@@ -13,8 +13,8 @@ from dailypapers.db import create_engine_from_settings, make_session_factory
 from dailypapers.ingest.pipeline import Ingestor
 from dailypapers.ingest.records import FeedRecord, PaperRecord, Source
 from dailypapers.models import Paper
-from tests.web.conftest import make_client
 from tests.web.pagecheck import assert_page_hygiene, links, parse, text_of
+from tests.web.support import make_client
 
 JULY_31 = date(2026, 7, 31)
 OMNISCOPE_TITLE = "OmniScope: Modality-Decoupled Token Compression for Omnimodal Large Language Models"
@@ -192,17 +192,23 @@ def test_versioned_and_url_ids_redirect_to_the_canonical_page(
     assert response.headers["location"] == target
 
 
-def test_every_kind_of_id_has_a_page(client: TestClient, demo_settings: Settings) -> None:
+def test_every_kind_of_id_has_a_page(demo_settings: Settings) -> None:
+    add_papers(
+        demo_settings,
+        [PaperRecord(source=Source.BEIR, title="A claim's evidence", dataset="scifact", external_id="4983")],
+    )
     engine = create_engine_from_settings(demo_settings)
     try:
         with make_session_factory(engine)() as session:
             local_id = session.scalars(select(Paper.id).where(Paper.id.like("dp-%")).limit(1)).one()
     finally:
         engine.dispose()
-    for paper_id in ("2104.12255", "astro-ph/0601001", local_id):
-        response = client.get(f"/papers/{paper_id}")
-        assert response.status_code == 200, paper_id
-        assert parse(response).xpath("//h1[@id='paper-title']")
+    with make_client(demo_settings) as client:
+        for paper_id in ("2104.12255", "astro-ph/0601001", local_id, "scifact-4983"):
+            response = client.get(f"/papers/{paper_id}")
+            assert response.status_code == 200, paper_id
+            assert parse(response).xpath("//h1[@id='paper-title']")
+            assert client.get(f"/api/papers/{paper_id}").json()["id"] == paper_id
 
 
 @pytest.mark.parametrize("path", PAGES)

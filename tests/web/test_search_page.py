@@ -7,8 +7,8 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from dailypapers.config import Settings
-from tests.web.conftest import make_client
 from tests.web.pagecheck import links, parse, text_of
+from tests.web.support import make_client
 
 
 def result_ids(tree) -> list[str]:  # type: ignore[no-untyped-def]

@@ -19,8 +19,8 @@ from dailypapers.config import Settings
 from dailypapers.db import create_engine_from_settings, make_session_factory, upgrade_schema
 from dailypapers.ingest.pipeline import Ingestor
 from dailypapers.search.runtime import update_index
-from tests.web.conftest import make_client
 from tests.web.pagecheck import parse, text_of
+from tests.web.support import make_client
 
 OMNISCOPE = "2607.23193"
 

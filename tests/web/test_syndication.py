@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dailypapers.config import Settings
-from tests.web.conftest import make_client
+from tests.web.support import make_client
 
 
 def parsed(client: TestClient, path: str):  # type: ignore[no-untyped-def]

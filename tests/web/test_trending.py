@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from dailypapers import trending
 from dailypapers.config import Settings
 from dailypapers.web.app import create_app
-from tests.web.conftest import NOW
 from tests.web.pagecheck import parse, text_of
+from tests.web.support import NOW
 
 
 def test_score_follows_the_published_formula() -> None:

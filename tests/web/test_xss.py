@@ -19,8 +19,8 @@ from dailypapers.config import Settings
 from dailypapers.db import create_engine_from_settings, make_session_factory
 from dailypapers.ingest.pipeline import Ingestor
 from dailypapers.ingest.records import FeedRecord, PaperRecord, Source
-from tests.web.conftest import build_test_index, make_client
 from tests.web.pagecheck import assert_page_hygiene, parse, text_of
+from tests.web.support import build_test_index, make_client
 
 EVIL_ID = "2607.66666"
 EVIL_TITLE = "<script>alert(1)</script>"

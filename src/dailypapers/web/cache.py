@@ -3,9 +3,11 @@
 Feed pages are the same for every visitor until papers, votes or comments change, so each is rendered
 once per (page, parameters) and served as bytes, gzipped once, with an ``ETag`` so browsers revalidate
 for the price of a 304. Whether the data changed is asked at most every ``check_every`` seconds (one
-cheap aggregate query, see ``store.feed_version``, and the search index's version); entries also expire after
-``max_age`` seconds, which bounds how long an edit that the version does not see (a corrected abstract)
-can stay hidden. Each worker process has its own cache: nothing here is shared between processes.
+cheap aggregate query, see ``store.feed_version``, and the search index's version). Entries also expire
+after ``max_age`` seconds (five minutes), which bounds how long an edit that the version does not see (a
+corrected abstract) stays hidden; an expired page is served while one request renders it again in the
+background, so popular pages never make their readers wait. Each worker process has its own cache:
+nothing here is shared between processes.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ class PageCache:
         version: Callable[[], Hashable],
         *,
         check_every: float = 2.0,
-        max_age: float = 60.0,
+        max_age: float = 300.0,
         max_entries: int = 2048,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -120,25 +122,24 @@ class PageCache:
             if page is None:
                 return None
             if self._monotonic() - page.created > self.max_age:
-                if key not in self._stale:
-                    del self._entries[key]
-                return None
+                return None  # kept for get_stale until a new page replaces it
             self._entries.move_to_end(key)
             self.hits += 1
             return page
 
-    def get_stale(self, key: Hashable) -> CachedPage | None:
-        """An entry that is past ``max_age`` but was made from the current data, claimed for re-rendering.
+    def get_stale(self, key: Hashable) -> tuple[CachedPage | None, bool]:
+        """An entry past ``max_age`` (but made from the current data), and whether to re-render it.
 
-        Returns it to one caller only (who should re-render it in the background and serve it meanwhile),
-        so that a popular page never makes every request wait while it is rendered again.
+        Every caller may serve the expired entry while one of them, the first, renders it again: a
+        popular page never makes its requests wait for a new rendering.
         """
         with self._lock:
             page = self._entries.get(key)
-            if page is None or self._monotonic() - page.created <= self.max_age or key in self._stale:
-                return None
+            if page is None or self._monotonic() - page.created <= self.max_age:
+                return None, False
+            first = key not in self._stale
             self._stale.add(key)
-            return page
+            return page, first
 
     def put(self, key: Hashable, page: CachedPage) -> CachedPage:
         with self._lock:
@@ -192,12 +193,13 @@ async def serve_cached(
         await run_in_threadpool(cache.refresh)
     page = cache.get(key)
     if page is None:
-        stale = cache.get_stale(key)
+        stale, render_again = cache.get_stale(key)
         if stale is not None:
-            # Serve the expired page once more while it is rendered again in the background.
-            task = asyncio.create_task(_rerender(cache, key, make))
-            _background.add(task)
-            task.add_done_callback(_background.discard)
+            # Serve the expired page while it is rendered again in the background.
+            if render_again:
+                task = asyncio.create_task(_rerender(cache, key, make))
+                _background.add(task)
+                task.add_done_callback(_background.discard)
             return stale.response(request)
         page = await run_in_threadpool(cache.get_or_make, key, make)
     return page.response(request)

@@ -1,8 +1,8 @@
 """Text embedders for semantic search: one protocol, three implementations, one factory.
 
 * :class:`OnnxMiniLMEmbedder` (``minilm``, the default): all-MiniLM-L6-v2 exported once to ONNX and
-  quantised to int8 per output channel, run by onnxruntime. About three times the speed of the same model in
-  PyTorch on two cores, with cosine ≥ 0.99 to its vectors.
+  quantised to int8 per output channel, run by onnxruntime: 1.5 to 2 times the speed of the same model in
+  PyTorch on two cores, with cosine ≥ 0.99 to its vectors and the same retrieval quality within 0.002.
 * :class:`SentenceTransformerEmbedder` (``minilm-fp32`` or a folder path): any local sentence-transformers
   model, through PyTorch.
 * :class:`WordLlamaEmbedder` (``wordllama``): a static token-embedding model; much faster, less accurate.
