@@ -36,7 +36,6 @@ from sqlalchemy import select
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from dailypapers.cli import on_feed  # noqa: E402
 from dailypapers.config import Settings  # noqa: E402
 from dailypapers.db import create_engine_from_settings, make_session_factory, upgrade_schema  # noqa: E402
 from dailypapers.digest.compose import compose_digests  # noqa: E402
@@ -45,6 +44,7 @@ from dailypapers.digest.render import MailRenderer  # noqa: E402
 from dailypapers.digest.tokens import Tokens  # noqa: E402
 from dailypapers.ingest.formats.atom import parse_atom  # noqa: E402
 from dailypapers.ingest.pipeline import Ingestor  # noqa: E402
+from dailypapers.ingest.records import new_on_feed as on_feed  # noqa: E402
 from dailypapers.mail import SmtpMailer, connection  # noqa: E402
 from dailypapers.models import OutboxMessage, Subscription  # noqa: E402
 

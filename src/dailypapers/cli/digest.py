@@ -17,7 +17,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dailypapers import store
-from dailypapers.cli import AsJson, Runtime, _Group, _parse_day, _print_json, console, err_console, runtime
+from dailypapers.cli.common import (
+    AsJson,
+    Group,
+    Runtime,
+    console,
+    err_console,
+    parse_day,
+    print_json,
+    runtime,
+)
 from dailypapers.config import Settings
 from dailypapers.digest.compose import ComposeReport, compose_digests, compose_one
 from dailypapers.digest.delivery import DeliveryReport, OutboxSender
@@ -37,9 +46,9 @@ from dailypapers.mail import make_mailer
 from dailypapers.models import Subscription
 from dailypapers.signing import check_serving, mail_is_public, secret_key
 
-digest_app = typer.Typer(cls=_Group, help="Compose, preview and send digests by mail.", no_args_is_help=True)
+digest_app = typer.Typer(cls=Group, help="Compose, preview and send digests by mail.", no_args_is_help=True)
 subscribers_app = typer.Typer(
-    cls=_Group, help="Add, list and remove digest subscribers.", no_args_is_help=True
+    cls=Group, help="Add, list and remove digest subscribers.", no_args_is_help=True
 )
 
 
@@ -65,7 +74,7 @@ def _email(value: str) -> str:
         raise SubscriptionError(f"{value!r}: {exc}") from None
 
 
-def _progress(label: str) -> Progress:
+def progress_bar(label: str) -> Progress:
     return Progress(
         TextColumn(f"[bold]{label}"),
         BarColumn(),
@@ -82,7 +91,7 @@ def _sender(rt: Runtime) -> OutboxSender:
 
 
 def _deliver(rt: Runtime, *, recipient: str | None = None, quiet: bool = False) -> DeliveryReport:
-    with _progress("Sending") as progress:
+    with progress_bar("Sending") as progress:
         task = progress.add_task("send", total=None)
         report = _sender(rt).deliver(
             recipient=recipient,
@@ -134,7 +143,7 @@ def digest_send(
     """
     rt = runtime(ctx)
     email = _email(to) if to else None
-    feed_day = _parse_day(day, "--date") if day else None
+    feed_day = parse_day(day, "--date") if day else None
     renderer = _renderer(rt.settings, sending=not dry_run)
     if email is not None:
         with rt.session() as session:
@@ -142,7 +151,7 @@ def digest_send(
         if subscription is None or subscription.status != "active":
             state = "not subscribed" if subscription is None else subscription.status
             raise NotFoundError(f"{email} is {state}: digests go to active subscribers only")
-    with _progress("Composing") as progress:
+    with progress_bar("Composing") as progress:
         task = progress.add_task("compose", total=None)
         composed = compose_digests(
             rt.sessions,
@@ -159,7 +168,7 @@ def digest_send(
     delivered = _deliver(rt, recipient=email)
     _sender(rt).forget_old_messages()
     if as_json:
-        _print_json(
+        print_json(
             {
                 "composed": composed.composed,
                 "already_done": composed.already_done,
@@ -185,7 +194,7 @@ def digest_send(
 
 def _print_plan(report: ComposeReport, *, as_json: bool) -> None:
     if as_json:
-        _print_json(
+        print_json(
             {
                 "would_compose": report.composed,
                 "already_done": report.already_done,
@@ -267,7 +276,7 @@ def digest_preview(
         subscription = _sample_subscription()
     with rt.session() as session:
         newest = store.newest_feed_day(session)
-    feed_day = _parse_day(day, "--date") if day else newest
+    feed_day = parse_day(day, "--date") if day else newest
     if feed_day is None:
         raise NotFoundError("there are no papers on the feed yet: add some with `dailypapers ingest`")
     period: Period = period_for_day(Frequency(subscription.frequency), feed_day)
@@ -310,7 +319,7 @@ def digest_status(ctx: typer.Context, as_json: AsJson = False) -> None:
         subscriptions = store.count_subscriptions(session)
         outbox = store.outbox_counts(session)
     if as_json:
-        _print_json({"subscriptions": subscriptions, "outbox": outbox})
+        print_json({"subscriptions": subscriptions, "outbox": outbox})
         return
     table = Table(show_header=False, box=None)
     for status in ("pending", "active", "paused", "unsubscribed"):
@@ -423,7 +432,7 @@ def subscribers_list(
         for s in rows
     ]
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     if not data:
         console.print("No subscribers" + (f" with status {status}." if status else " yet."))
