@@ -63,9 +63,9 @@ def real_vectors(embedder: Any, corpus: synthetic.RealCorpus) -> np.ndarray:
 
 def build(n: int, rebuild: bool) -> dict[str, Any]:
     """Runs in a child process: build (or reuse) the index for N papers; report time and peak RSS."""
+    from dailypapers.search.build import IndexBuilder
     from dailypapers.search.embedders import load_embedder
-
-    from dailypapers.search.index import IndexBuilder, IndexStore
+    from dailypapers.search.index import IndexStore
 
     data_dir = OUT / f"search-{n}"
     store = IndexStore(data_dir)
@@ -82,7 +82,7 @@ def build(n: int, rebuild: bool) -> dict[str, Any]:
     embedder = load_embedder(_settings(data_dir))
     base = real_vectors(embedder, corpus)
     started = time.perf_counter()
-    builder = IndexBuilder(store, None, precomputed=synthetic.vector_maker(base, len(corpus)))
+    builder = IndexBuilder(store, None, precomputed=synthetic.SyntheticVectors(base))
     report = builder.build(synthetic.synthetic_docs(corpus, n), total=n)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -111,8 +111,8 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 def measure(n: int, queries: list[str]) -> dict[str, Any]:
     """Runs in a fresh child process: open the index as the server does and time every mode."""
     import psutil
-    from dailypapers.search.embedders import load_embedder
 
+    from dailypapers.search.embedders import load_embedder
     from dailypapers.search.index import IndexHolder, IndexStore
     from dailypapers.search.service import SearchService
 

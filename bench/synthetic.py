@@ -35,7 +35,7 @@ BETA = 0.55
 DROPOUT = 0.10
 COPY_COSINE = 0.90
 PASSAGE_COSINE = 0.85
-PASSAGES_PER_PAPER = 3
+PASSAGES_PER_PAPER = 8  # about the sentences of a real abstract
 
 DESCRIPTION = (
     f"synthetic corpus: real abstracts cycled; words in <= {RARE_DF} real papers replaced by one of "
@@ -127,17 +127,18 @@ def noisy_vectors(
     return out.astype(np.float32)
 
 
-def vector_maker(real_vectors: np.ndarray, n_real: int, *, seed: int = 1):  # type: ignore[no-untyped-def]
-    """A ``precomputed`` function for IndexBuilder: vectors for synthetic docs by their number."""
-    rng = np.random.default_rng(seed)
+class SyntheticVectors:
+    """``PrecomputedVectors`` for IndexBuilder: vectors of synthetic papers from their numbers, no model."""
 
-    def make(docs: list[IndexDoc]) -> tuple[np.ndarray, list[np.ndarray]]:
-        numbers = np.asarray([int(d.id[3:]) for d in docs], dtype=np.int64)
-        sources = numbers % n_real
-        papers = noisy_vectors(real_vectors, sources, COPY_COSINE, rng)
-        passages = noisy_vectors(
-            papers, np.repeat(np.arange(len(docs)), PASSAGES_PER_PAPER), PASSAGE_COSINE, rng
-        )
-        return papers, list(passages.reshape(len(docs), PASSAGES_PER_PAPER, -1))
+    def __init__(self, real_vectors: np.ndarray, *, seed: int = 1) -> None:
+        self.real = real_vectors
+        self.rng = np.random.default_rng(seed)
 
-    return make
+    def passage_count(self, paper_id: str) -> int:
+        return PASSAGES_PER_PAPER
+
+    def vectors(self, paper_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        numbers = np.asarray([int(i[3:]) for i in paper_ids], dtype=np.int64)
+        papers = noisy_vectors(self.real, numbers % len(self.real), COPY_COSINE, self.rng)
+        owners = np.repeat(np.arange(len(paper_ids)), PASSAGES_PER_PAPER)
+        return papers, noisy_vectors(papers, owners, PASSAGE_COSINE, self.rng)

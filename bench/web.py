@@ -110,6 +110,7 @@ def _vectors(settings: Any, ids: list[str]) -> Any:
     from tests.factories import SNAPSHOT, new_style_ids
 
     import synthetic
+    from dailypapers.search.build import VectorFunction
     from dailypapers.search.embedders import load_embedder
 
     originals = [json.loads(line) for line in (synthetic.shared_data() / SNAPSHOT).read_text().splitlines()]
@@ -120,16 +121,16 @@ def _vectors(settings: Any, ids: list[str]) -> Any:
     source_of = {next(generator): n % len(originals) for n in range(len(ids))}
     rng = np.random.default_rng(11)
 
-    def make(wanted: list[str]) -> tuple[Any, list[Any]]:
+    def make(wanted: list[str]) -> tuple[Any, Any]:
         sources = np.asarray([source_of[i] for i in wanted], dtype=np.int64)
         papers = synthetic.noisy_vectors(base, sources, synthetic.COPY_COSINE, rng)
         count = synthetic.PASSAGES_PER_PAPER
         passages = synthetic.noisy_vectors(
             papers, np.repeat(np.arange(len(wanted)), count), synthetic.PASSAGE_COSINE, rng
         )
-        return papers, list(passages.reshape(len(wanted), count, -1))
+        return papers, passages
 
-    return make, embedder.key
+    return VectorFunction(make, synthetic.PASSAGES_PER_PAPER), embedder.key
 
 
 def _index_opens(data_dir: Path) -> bool:
@@ -153,7 +154,8 @@ def build(n: int, rebuild: bool) -> dict[str, Any]:
     from dailypapers import store
     from dailypapers.db import bulk_insert, create_engine_from_settings, make_session_factory, upgrade_schema
     from dailypapers.ingest.pipeline import Ingestor
-    from dailypapers.search.index import IndexBuilder, IndexStore, iter_index_docs
+    from dailypapers.search.build import IndexBuilder
+    from dailypapers.search.index import IndexStore, iter_index_docs
     from dailypapers.store.feeds import FEED, PAPERS
 
     data_dir = OUT / f"web-{n}"

@@ -93,6 +93,22 @@ class Settings(BaseSettings):
             "the vectors."
         ),
     )
+    bm25_k1: float = Field(
+        default=1.2,
+        ge=0.0,
+        description="BM25 term-frequency saturation (k1); tuned on SciFact train (Anserini's baseline: 0.9).",
+    )
+    bm25_b: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="BM25 length normalisation (b). Tuned on SciFact train; Anserini's baseline uses 0.4.",
+    )
+    bm25_title_weight: int = Field(
+        default=3,
+        ge=1,
+        description="How many times a title word counts against an abstract word in keyword search.",
+    )
     models_dir: Path | None = Field(
         default=None,
         description=(
@@ -206,6 +222,51 @@ class Settings(BaseSettings):
         default=60,
         ge=0,
         description="Minutes between two fetches in `dailypapers run`; 0 turns fetching off.",
+    )
+
+    # -- the community: accounts, sessions, submissions --------------------------------------------
+
+    signup_enabled: bool = Field(
+        default=True,
+        description=(
+            "Whether visitors may create accounts on the site. Off: accounts are made by the operator "
+            "with `dailypapers users create`."
+        ),
+    )
+    session_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Days a log-in lasts before the browser must log in again.",
+    )
+    submissions_per_day: int = Field(
+        default=10,
+        ge=0,
+        description=(
+            "Papers one account may submit to the feed per day (UTC); 0 turns submissions off. "
+            "Moderators and admins have no limit."
+        ),
+    )
+    login_failures_per_account: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Wrong passwords in a row for one account before log-ins to it are refused for a while; "
+            "each further failure doubles the wait."
+        ),
+    )
+    login_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        description=(
+            "Failed log-ins from one client address (any accounts) before that address must wait; each "
+            "further failure doubles the wait."
+        ),
+    )
+    login_lockout_seconds: float = Field(
+        default=60.0,
+        gt=0.0,
+        description="The first wait after too many failed log-ins; it doubles with each failure after.",
     )
 
     @field_validator("data_dir")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from dailypapers.config import Settings
 from dailypapers.db import create_engine_from_settings, make_session_factory, upgrade_schema
 from dailypapers.ingest.pipeline import Ingestor
 from dailypapers.search.analyzer import analyze
-from dailypapers.search.index import IndexBuilder, IndexStore, iter_index_docs
+from dailypapers.search.build import IndexBuilder, VectorFunction
+from dailypapers.search.index import IndexStore, iter_index_docs
 from dailypapers.web.app import create_app
 
 # "Now" for every test: the day after the newest feed day of the demo data (2026-07-31), at noon UTC.
@@ -29,19 +29,19 @@ def fixed_clock() -> datetime:
     return NOW
 
 
-def hashed_vectors(texts: dict[str, str]) -> Callable[[list[str]], tuple[np.ndarray, list[np.ndarray]]]:
+def hashed_vectors(texts: dict[str, str]) -> VectorFunction:
     """``precomputed`` vectors for IndexBuilder: each paper's analysed words hashed into a unit vector."""
 
-    def make(ids: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+    def make(ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
         vectors = np.zeros((len(ids), VECTOR_DIM), dtype=np.float32)
         for row, paper_id in enumerate(ids):
             for term in analyze(texts.get(paper_id, paper_id)) or [paper_id]:
                 digest = hashlib.blake2b(term.encode(), digest_size=4).digest()
                 vectors[row, int.from_bytes(digest, "little") % VECTOR_DIM] += 1.0
             vectors[row] /= np.linalg.norm(vectors[row]) or 1.0
-        return vectors, [vectors[row : row + 1] for row in range(len(ids))]
+        return vectors, vectors.copy()  # one passage per paper: the paper itself
 
-    return make
+    return VectorFunction(make, passages_per_paper=1)
 
 
 def build_test_index(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,11 @@ def evaluate_beir(
     finally:
         engine.dispose()
     ranx_qrels, ranx_run = Qrels(qrels), Run(run)
-    means = evaluate(ranx_qrels, ranx_run, list(METRICS))
-    per_query = evaluate(ranx_qrels, ranx_run, list(METRICS), return_mean=False)
+    with warnings.catch_warnings():
+        # ranx's compiled metrics warn about an integer cast inside the library on every call.
+        warnings.filterwarnings("ignore", message="unsafe cast from uint64 to int64")
+        means = evaluate(ranx_qrels, ranx_run, list(METRICS))
+        per_query = evaluate(ranx_qrels, ranx_run, list(METRICS), return_mean=False)
     result: dict[str, Any] = {metric: round(float(means[metric]), 4) for metric in METRICS}
     result["ci95"] = {
         metric: [round(v, 4) for v in bootstrap_ci(np.asarray(per_query[metric]))] for metric in METRICS

@@ -28,30 +28,47 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dailypapers.errors import SearchError
-from dailypapers.search.analyzer import analyze, fold, words
-from dailypapers.search.passages import passages
+from dailypapers.search.analyzer import ANALYZER_VERSION, analyze, words
 
 if TYPE_CHECKING:
-    from dailypapers.search.embedders import Embedder
+    pass
 
 FORMAT_VERSION = 1
 NO_DATE = np.iinfo(np.int32).min
-TITLE_WEIGHT = 2  # title terms count this many times (a BM25F-style field weight)
-BM25_K1 = 0.9
-BM25_B = 0.4
 KEEP_VERSIONS = 2
 ANN_LINKS = 16  # HNSW neighbours per node
 ANN_EF_CONSTRUCTION = 128
 ANN_EF_SEARCH = 128
 
 Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalParams:
+    """BM25 parameters (Lucene's formula) and how much more a title term counts than an abstract term.
+
+    The defaults were tuned on the SciFact train split; ``k1=0.9, b=0.4, title_weight=1`` is the
+    Anserini "flat" baseline that published BM25 figures use.
+    """
+
+    k1: float = 1.2
+    b: float = 0.9
+    title_weight: int = 3
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "k1": self.k1,
+            "b": self.b,
+            "title_weight": self.title_weight,
+            "method": "lucene",
+            "analyzer": ANALYZER_VERSION,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +91,8 @@ class IndexDoc:
     def embed_text(self) -> str:
         return f"{self.title}. {self.abstract}" if self.title else self.abstract
 
-    def lexical_terms(self) -> list[str]:
-        return analyze(self.title) * TITLE_WEIGHT + analyze(self.abstract) + analyze(" ".join(self.authors))
+    def lexical_terms(self, title_weight: int = 1) -> list[str]:
+        return analyze(self.title) * title_weight + analyze(self.abstract) + analyze(" ".join(self.authors))
 
 
 def author_keys(name: str) -> set[str]:
@@ -135,345 +152,18 @@ class IndexStore:
                 shutil.rmtree(stale, ignore_errors=True)
 
 
-# --------------------------------------------------------------------------------------------------
-# Building
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class BuildReport:
-    version: str | None
-    documents: int
-    embedded: int
-    reused: int
-    passages: int
-    seconds: float
-    up_to_date: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "documents": self.documents,
-            "embedded": self.embedded,
-            "reused_vectors": self.reused,
-            "passages": self.passages,
-            "seconds": round(self.seconds, 2),
-            "up_to_date": self.up_to_date,
-        }
-
-
-def _days(value: date | None) -> int:
-    return (value - date(1970, 1, 1)).days if value else int(NO_DATE)
-
-
-def _postings(keys_per_doc: Iterable[Iterable[str]]) -> dict[str, np.ndarray]:
-    lists: dict[str, list[int]] = {}
-    for index, keys in enumerate(keys_per_doc):
-        for key in keys:
-            lists.setdefault(key, []).append(index)
-    return {key: np.asarray(values, dtype=np.int32) for key, values in lists.items()}
-
-
-def _save_postings(path: Path, postings: dict[str, np.ndarray]) -> None:
-    keys = sorted(postings)
-    lengths = np.asarray([len(postings[k]) for k in keys], dtype=np.int64)
-    ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    flat = np.concatenate([postings[k] for k in keys]) if keys else np.zeros(0, dtype=np.int32)
-    np.savez(path, keys=np.asarray(keys, dtype=object).astype(str), ptr=ptr, docs=flat)
-
-
-@dataclass
-class _Collected:
-    """One streaming pass over the documents: everything the index files are made of."""
-
-    ids: list[str]
-    hashes: list[str]
-    published: list[int]
-    categories: list[tuple[str, ...]]
-    authors: list[set[str]]
-    terms: list[np.ndarray]
-    vocab: dict[str, int]
-    fingerprint: str
-
-
-PrecomputedVectors = Callable[[list[str]], tuple[np.ndarray, list[np.ndarray]]]
-"""For benchmarks: (paper ids) -> (paper vectors, passage vectors per paper), without a model."""
-
-
-class IndexBuilder:
-    """Builds a new index version from documents, reusing the vectors of unchanged ones.
-
-    Documents are read once, in id order; the memory needed is the token ids of the corpus (4 bytes per
-    term) plus the texts of the papers that need embedding.
-    """
-
-    def __init__(
-        self,
-        store: IndexStore,
-        embedder: Embedder | None,
-        *,
-        progress: Progress | None = None,
-        precomputed: PrecomputedVectors | None = None,
-    ) -> None:
-        self.store = store
-        self.embedder = embedder
-        self.progress = progress
-        self.precomputed = precomputed
-
-    def _report(self, label: str, done: int, total: int | None) -> None:
-        if self.progress:
-            self.progress(label, done, total)
-
-    def build(
-        self, docs: Iterable[IndexDoc], *, force: bool = False, total: int | None = None
-    ) -> BuildReport:
-        started = time.perf_counter()
-        embedder_key = self.embedder.key if self.embedder else "precomputed"
-        previous = self.store.current_path()
-        old = _load_previous(previous, embedder_key) if previous and not force else None
-        reusable = {h: i for i, h in enumerate(old["hashes"])} if old else {}
-        to_embed: list[tuple[int, IndexDoc]] = []
-        collected = self._collect(docs, reusable, to_embed, total)
-        if (
-            old is not None
-            and not to_embed
-            and old["ids"] == collected.ids
-            and old["fingerprint"] == collected.fingerprint
-        ):
-            return BuildReport(
-                previous.name if previous else None,
-                len(collected.ids),
-                0,
-                len(collected.ids),
-                int(old["passages"]),
-                time.perf_counter() - started,
-                up_to_date=True,
-            )
-        self.store.root.mkdir(parents=True, exist_ok=True)
-        staging = self.store.root / f".build-{os.getpid()}-{int(time.time() * 1000)}"
-        staging.mkdir()
-        try:
-            self._write_metadata(staging, collected)
-            self._write_lexical(staging, collected)
-            dim, passage_count = self._write_vectors(staging, collected, to_embed, old, reusable)
-            self._write_ann(staging)
-            manifest = {
-                "format": FORMAT_VERSION,
-                "created": datetime.now(UTC).isoformat(),
-                "embedder": embedder_key,
-                "dim": dim,
-                "documents": len(collected.ids),
-                "passages": passage_count,
-                "bm25": {"k1": BM25_K1, "b": BM25_B, "method": "lucene", "title_weight": TITLE_WEIGHT},
-                "metadata_fingerprint": collected.fingerprint,
-            }
-            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
-            final = self.store.publish(staging)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        n = len(collected.ids)
-        return BuildReport(
-            final.name, n, len(to_embed), n - len(to_embed), passage_count, time.perf_counter() - started
-        )
-
-    def _collect(
-        self,
-        docs: Iterable[IndexDoc],
-        reusable: dict[str, int],
-        to_embed: list[tuple[int, IndexDoc]],
-        total: int | None,
-    ) -> _Collected:
-        collected = _Collected([], [], [], [], [], [], {}, "")
-        vocab = collected.vocab
-        fingerprint = hashlib.blake2b(digest_size=16)
-        last = ""
-        for position, doc in enumerate(docs):
-            if doc.id <= last and position:
-                raise ValueError(f"documents must come in increasing id order ({doc.id!r} after {last!r})")
-            last = doc.id
-            content = doc.content_hash
-            collected.ids.append(doc.id)
-            collected.hashes.append(content)
-            collected.published.append(_days(doc.published))
-            collected.categories.append(tuple(doc.categories))
-            collected.authors.append(
-                set().union(*(author_keys(a) for a in doc.authors)) if doc.authors else set()
-            )
-            terms = doc.lexical_terms()
-            collected.terms.append(
-                np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), np.int32, len(terms))
-            )
-            fingerprint.update(
-                "|".join(
-                    [doc.id, content, *doc.authors, " ".join(doc.categories), str(doc.published)]
-                ).encode()
-                + b"\n"
-            )
-            if content not in reusable:
-                to_embed.append((position, doc))
-            if position % 5000 == 0:
-                self._report("Reading papers", position, total)
-        collected.fingerprint = fingerprint.hexdigest()
-        self._report("Reading papers", len(collected.ids), len(collected.ids))
-        return collected
-
-    def _write_metadata(self, folder: Path, collected: _Collected) -> None:
-        np.save(folder / "ids.npy", np.asarray(collected.ids, dtype=str))
-        np.save(folder / "hashes.npy", np.asarray(collected.hashes, dtype=str))
-        np.save(folder / "published.npy", np.asarray(collected.published, dtype=np.int32))
-        _save_postings(folder / "categories.npz", _postings(collected.categories))
-        _save_postings(folder / "authors.npz", _postings(collected.authors))
-
-    def _write_lexical(self, folder: Path, collected: _Collected) -> None:
-        bm25s = _bm25s()
-        from bm25s.tokenization import Tokenized
-
-        self._report("Keyword index", 0, 1)
-        retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B, method="lucene")
-        retriever.index(Tokenized(ids=collected.terms, vocab=collected.vocab), show_progress=False)
-        retriever.save(str(folder / "bm25"), show_progress=False)
-        collected.terms.clear()
-        self._report("Keyword index", 1, 1)
-
-    def _write_vectors(
-        self,
-        folder: Path,
-        collected: _Collected,
-        to_embed: list[tuple[int, IndexDoc]],
-        old: dict[str, Any] | None,
-        reusable: dict[str, int],
-    ) -> tuple[int, int]:
-        n = len(collected.ids)
-        if self.precomputed is not None:
-            fresh_vectors, fresh_passages = self.precomputed([doc.id for _, doc in to_embed])
-        else:
-            fresh_vectors, fresh_passages = self._embed([doc for _, doc in to_embed])
-        if to_embed:
-            dim = int(fresh_vectors.shape[1])
-        elif old is not None:
-            dim = int(old["vectors"].shape[1])
-        else:
-            dim = self._dim()
-        vectors = np.lib.format.open_memmap(
-            folder / "vectors.npy", mode="w+", dtype=np.float16, shape=(n, dim)
-        )
-        fresh_at = {position: k for k, (position, _) in enumerate(to_embed)}
-        ptr = np.zeros(n + 1, dtype=np.int64)
-        counts = np.zeros(n, dtype=np.int64)
-        for i, content in enumerate(collected.hashes):
-            k = fresh_at.get(i)
-            if k is not None:
-                vectors[i] = fresh_vectors[k]
-                counts[i] = len(fresh_passages[k])
-            else:
-                assert old is not None
-                j = reusable[content]
-                vectors[i] = old["vectors"][j]
-                counts[i] = old["passage_count"](j)
-        np.cumsum(counts, out=ptr[1:])
-        vectors.flush()
-        del vectors
-        passages_out = np.lib.format.open_memmap(
-            folder / "passages.npy", mode="w+", dtype=np.float16, shape=(int(ptr[-1]), dim)
-        )
-        for i, content in enumerate(collected.hashes):
-            if counts[i] == 0:
-                continue
-            k = fresh_at.get(i)
-            rows = fresh_passages[k] if k is not None else old["passages_of"](reusable[content])  # type: ignore[index]
-            passages_out[ptr[i] : ptr[i + 1]] = rows
-        passages_out.flush()
-        del passages_out
-        np.save(folder / "passage_ptr.npy", ptr)
-        return dim, int(ptr[-1])
-
-    def _dim(self) -> int:
-        if self.embedder is None:
-            raise SearchError("no embedder configured")
-        return int(self.embedder.dim)
-
-    def _embed(self, docs: list[IndexDoc]) -> tuple[np.ndarray, list[np.ndarray]]:
-        if not docs:
-            return np.zeros((0, self._dim()), dtype=np.float32), []
-        assert self.embedder is not None
-        texts = [d.embed_text for d in docs]
-        pieces = [passages(d.title, d.abstract) for d in docs]
-        flat = [p for group in pieces for p in group]
-        total = len(texts) + len(flat)
-        doc_vectors = self.embedder.embed_documents(
-            texts, progress=lambda done, _t: self._report("Embedding", done, total)
-        )
-        passage_vectors = (
-            self.embedder.embed_documents(
-                flat, progress=lambda done, _t: self._report("Embedding", len(texts) + done, total)
-            )
-            if flat
-            else np.zeros((0, doc_vectors.shape[1]), dtype=np.float32)
-        )
-        grouped: list[np.ndarray] = []
-        start = 0
-        for group in pieces:
-            grouped.append(passage_vectors[start : start + len(group)])
-            start += len(group)
-        return doc_vectors, grouped
-
-    def _write_ann(self, folder: Path) -> None:
-        """HNSW graph over 8-bit scalar-quantised paper vectors (faiss); exact scores come later.
-
-        (faiss rather than usearch: usearch's compiled module, imported before onnxruntime, makes the
-        process crash with a segmentation fault, and the default embedder runs on onnxruntime.)
-        """
-        faiss = load_faiss()
-
-        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
-        n, dim = vectors.shape
-        index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, ANN_LINKS, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = ANN_EF_CONSTRUCTION
-        if n:
-            sample = np.asarray(vectors[:: max(1, n // 50_000)], dtype=np.float32)
-            index.train(sample)
-        chunk = 50_000
-        for start in range(0, n, chunk):
-            index.add(np.asarray(vectors[start : start + chunk], dtype=np.float32))
-            self._report("Vector index", min(start + chunk, n), n)
-        faiss.write_index(index, str(folder / "ann.faiss"))
-
-
 def load_faiss() -> Any:
     """faiss, typed as Any: its SWIG-generated stubs lack most of the Python API it really has."""
     return importlib.import_module("faiss")
 
 
-def _bm25s() -> Any:
+def load_bm25s() -> Any:
     """bm25s, with its logger put back to WARNING: the library sets it to DEBUG on import, which fills
     any configured log handler (and our CLI's output) with its progress chatter."""
     import bm25s
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     return bm25s
-
-
-def _load_previous(path: Path, embedder_key: str) -> dict[str, Any] | None:
-    """What a new build can reuse from the previous version (only if the same embedder made it)."""
-    try:
-        manifest = json.loads((path / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return None
-    if manifest.get("format") != FORMAT_VERSION or manifest.get("embedder") != embedder_key:
-        return None
-    vectors = np.load(path / "vectors.npy", mmap_mode="r")
-    passages_all = np.load(path / "passages.npy", mmap_mode="r")
-    ptr = np.load(path / "passage_ptr.npy")
-    return {
-        "ids": np.load(path / "ids.npy").tolist(),
-        "hashes": np.load(path / "hashes.npy").tolist(),
-        "vectors": vectors,
-        "passages": manifest.get("passages", 0),
-        "passages_of": lambda j: passages_all[ptr[j] : ptr[j + 1]],
-        "passage_count": lambda j: int(ptr[j + 1] - ptr[j]),
-        "fingerprint": manifest.get("metadata_fingerprint"),
-    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -508,7 +198,7 @@ class OpenIndex:
     def __init__(self, path: Path) -> None:
         faiss = load_faiss()
 
-        bm25s = _bm25s()
+        bm25s = load_bm25s()
         self.path = path
         self.version = path.name
         self.manifest = json.loads((path / "manifest.json").read_text())
@@ -522,6 +212,14 @@ class OpenIndex:
         self.passage_ptr = np.load(path / "passage_ptr.npy", mmap_mode="r")
         self.bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True, show_progress=False)
         self.vocab: dict[str, int] = self.bm25.vocab_dict
+        params = self.manifest["bm25"]
+        self.params = LexicalParams(k1=params["k1"], b=params["b"], title_weight=params["title_weight"])
+        self.doc_terms_ptr = np.load(path / "doc_terms_ptr.npy", mmap_mode="r")
+        self.doc_terms = np.load(path / "doc_terms.npy", mmap_mode="r")
+        self.doc_term_counts = np.load(path / "doc_term_counts.npy", mmap_mode="r")
+        self.doc_lengths = np.load(path / "doc_lengths.npy", mmap_mode="r")
+        self.document_frequency = np.load(path / "document_frequency.npy", mmap_mode="r")
+        self.average_length = float(np.mean(self.doc_lengths)) if self.size else 0.0
         self.ann = faiss.read_index(str(path / "ann.faiss"))
         self.ann.hnsw.efSearch = ANN_EF_SEARCH
         self.embedder_key: str = self.manifest["embedder"]
@@ -579,4 +277,4 @@ def iter_index_docs(rows: Iterable[Any]) -> Iterator[IndexDoc]:
         )
 
 
-__all__ = ["IndexBuilder", "IndexDoc", "IndexHolder", "IndexStore", "OpenIndex", "fold"]
+__all__ = ["IndexDoc", "IndexHolder", "IndexStore", "LexicalParams", "OpenIndex", "load_bm25s", "load_faiss"]

@@ -1,22 +1,21 @@
 """Passages: the pieces of an abstract that get a vector of their own.
 
-MiniLM reads at most 256 word pieces and many abstracts are longer, so one vector per paper misses
-what its end says; and a short query often matches one sentence, not the whole abstract. Each paper
-therefore also gets vectors for overlapping windows of sentences, each prefixed with the title, and the
-ranking uses the best-matching passage as evidence beside the whole-paper vector.
+MiniLM reads at most 256 word pieces and many abstracts are longer, so one vector per paper misses what
+its end says; and a claim or a short query usually matches one sentence, not a whole abstract. Each
+paper therefore also gets one vector per sentence, prefixed with the title so that the sentence keeps
+its context, and ranking uses the best-matching sentence as evidence beside the whole-paper vector.
+On SciFact the best sentence alone ranks better than the whole-paper vector (nDCG@10 0.69 against 0.645).
 """
 
 from __future__ import annotations
 
 import re
 
-WINDOW_SENTENCES = 3
-STRIDE_SENTENCES = 2
-MAX_PASSAGES = 12
+MAX_PASSAGES = 24
 
-# A sentence ends at . ! or ? followed by space and an upper-case letter, digit or opening bracket;
-# abbreviations such as "e.g. the" or "et al. showed" are not split because a lower-case word follows.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
+# A sentence ends at . ! or ? followed by space and an upper-case letter, digit, bracket or quote; so
+# abbreviations such as "e.g. the" or "et al. showed" are not split, because a lower-case word follows.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'])")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -24,14 +23,7 @@ def split_sentences(text: str) -> list[str]:
 
 
 def passages(title: str, abstract: str) -> list[str]:
-    """Title-prefixed windows of ``WINDOW_SENTENCES`` sentences, ``STRIDE_SENTENCES`` apart."""
-    sentences = split_sentences(abstract)
-    if len(sentences) <= WINDOW_SENTENCES:
-        return []  # the whole-paper vector already covers a short abstract
-    windows = []
-    for start in range(0, len(sentences) - WINDOW_SENTENCES + STRIDE_SENTENCES, STRIDE_SENTENCES):
-        window = " ".join(sentences[start : start + WINDOW_SENTENCES])
-        windows.append(f"{title}. {window}" if title else window)
-        if len(windows) >= MAX_PASSAGES:
-            break
-    return windows
+    """``title sentence`` for each sentence of the abstract (at most ``MAX_PASSAGES``)."""
+    sentences = split_sentences(abstract) or ([abstract.strip()] if abstract.strip() else [])
+    prefix = f"{title} " if title else ""
+    return [f"{prefix}{sentence}" for sentence in sentences[:MAX_PASSAGES]] or ([title] if title else [])

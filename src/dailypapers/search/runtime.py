@@ -10,14 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from dailypapers import store
 from dailypapers.config import Settings
 from dailypapers.errors import MissingExtraError
-from dailypapers.search.index import (
-    BuildReport,
-    IndexBuilder,
-    IndexHolder,
-    IndexStore,
-    Progress,
-    iter_index_docs,
-)
+from dailypapers.search.build import BuildReport, IndexBuilder
+from dailypapers.search.index import IndexHolder, IndexStore, LexicalParams, Progress, iter_index_docs
 from dailypapers.search.service import SearchService, phrase_matches
 
 
@@ -35,9 +29,11 @@ def update_index(
         raise MissingExtraError("Search", "search") from exc
 
     embedder = load_embedder(settings)
+    params = LexicalParams(k1=settings.bm25_k1, b=settings.bm25_b, title_weight=settings.bm25_title_weight)
+    builder = IndexBuilder(IndexStore(settings.data_dir), embedder, params=params, progress=progress)
     with sessions() as session:
-        docs = list(iter_index_docs(store.iter_index_rows(session)))
-    return IndexBuilder(IndexStore(settings.data_dir), embedder, progress=progress).build(docs, force=force)
+        total = store.count_papers(session)
+        return builder.build(iter_index_docs(store.iter_index_rows(session)), force=force, total=total)
 
 
 def make_search_service(settings: Settings, sessions: sessionmaker[Session]) -> SearchService:
