@@ -11,7 +11,7 @@ SHARED_DATA ?= ../shared/data
 DEMO_CATEGORIES ?= cs.CL cs.LG cs.CV
 DEMO_DAYS       ?= 3
 
-.PHONY: run test install system-deps demo-data lint typecheck test-sqlite test-postgresql bench bench-web clean
+.PHONY: run test install system-deps demo-data lint typecheck test-sqlite test-postgresql bench bench-web bench-community clean
 
 ## run: set up, load the demo corpus and serve http://$(HOST):$(PORT)
 run: install
@@ -69,6 +69,10 @@ bench: install
 bench-web: install
 	sh scripts/system-deps.sh bench
 	$(PY) bench/web.py
+
+## bench-community: 200 clients upvoting and commenting for 60 s, on SQLite and PostgreSQL, then exact counts
+bench-community: install system-deps
+	$(PY) bench/community.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -87,10 +87,11 @@ class Settings(BaseSettings):
     embedder: str = Field(
         default="minilm",
         description=(
-            "Embedding model for semantic search: `minilm` (all-MiniLM-L6-v2 as an int8 ONNX model, the "
-            "default), `minilm-fp32` (the same model through sentence-transformers), `wordllama` (a fast "
-            "static model), or the path of a local sentence-transformers model folder. Changing it rebuilds "
-            "the vectors."
+            "Embedding model for semantic search: `minilm` (all-MiniLM-L6-v2 on the fastest backend this CPU "
+            "has: OpenVINO in bfloat16 where the CPU computes it natively, else an int8 ONNX model), "
+            "`minilm-bf16` or `minilm-int8` to choose the backend, `minilm-fp32` (sentence-transformers), "
+            "`wordllama` (a fast static model), or the path of a local sentence-transformers model folder. "
+            "A different model or backend rebuilds the vectors."
         ),
     )
     bm25_k1: float = Field(

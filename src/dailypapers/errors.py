@@ -14,7 +14,13 @@ line and exits with ``error.exit_code``, the web app maps them to HTTP statuses.
     ├── UpstreamError           arXiv or Hugging Face failed after all retries
     ├── SearchError             a query or index problem the user can fix
     ├── SubscriptionError       a subscription that cannot be made as asked (bad address, options)
-    └── MailError               the SMTP server could not be reached or refused a mail
+    ├── MailError               the SMTP server could not be reached or refused a mail
+    └── CommunityError          an account, vote, comment or submission that cannot be done as asked
+        ├── InvalidInput        values that fail validation, with a problem per field
+        ├── LoginFailed         wrong name or password (never says which)
+        ├── NotAllowed          not yours, not signed in as someone who may, banned, not verified
+        ├── AlreadyDone         the thing exists already (a taken name, a paper already on the feed)
+        └── TooManyRequests     a limit was reached; ``retry_after`` says when to try again
 """
 
 from __future__ import annotations
@@ -103,4 +109,36 @@ class MailError(DailyPapersError):
         self.code = code
         self.permanent = permanent
         self.outcome_unknown = outcome_unknown
+        super().__init__(message)
+
+
+class CommunityError(DailyPapersError):
+    exit_code = 65  # EX_DATAERR
+
+
+class InvalidInput(CommunityError):
+    """Values that fail validation; ``problems`` maps each field to what is wrong with it."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = dict(problems)
+        super().__init__("; ".join(self.problems.values()))
+
+
+class LoginFailed(CommunityError):
+    exit_code = 77  # EX_NOPERM
+
+
+class NotAllowed(CommunityError):
+    exit_code = 77  # EX_NOPERM
+
+
+class AlreadyDone(CommunityError):
+    pass
+
+
+class TooManyRequests(CommunityError):
+    exit_code = 75  # EX_TEMPFAIL
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        self.retry_after = max(1.0, retry_after)
         super().__init__(message)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -172,7 +173,7 @@ class Subscription(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    # Subscriptions made from an account (a later feature) point at it; most have none.
+    # Subscriptions made from an account point at it (users.id); most have none.
     user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     frequency: Mapped[str] = mapped_column(String(8), default="daily")
@@ -264,15 +265,205 @@ class DigestPaper(Base):
     __table_args__ = (Index("ix_digest_papers_paper_id", "paper_id"),)
 
 
+# --------------------------------------------------------------------------------------------------
+# The community: accounts, sessions, API tokens, votes, comments, submissions, moderation
+# --------------------------------------------------------------------------------------------------
+
+ROLES = ("user", "moderator", "admin")
+
+
+class User(Base):
+    """An account. ``username`` is shown as typed; ``username_key`` (case-folded) is what must be unique.
+
+    ``security_stamp`` is a random value that every password-reset link is bound to: it changes with the
+    password, so a reset link works once and a password change voids the links sent before it.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(32))
+    username_key: Mapped[str] = mapped_column(String(32), unique=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="user")
+    security_stamp: Mapped[str] = mapped_column(String(32))
+    show_upvotes: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_verified_at: Mapped[datetime | None]
+    verification_sent_at: Mapped[datetime | None]
+    reset_sent_at: Mapped[datetime | None]
+    banned_at: Mapped[datetime | None]
+    ban_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+    __table_args__ = (CheckConstraint("role IN ('user', 'moderator', 'admin')", name="role"),)
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in ("moderator", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def is_banned(self) -> bool:
+        return self.banned_at is not None
+
+
+class UserSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored (``id``), so a
+    copy of the database does not sign anyone in. Deleting the row logs that browser out."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class ApiToken(Base):
+    """A personal API token. Only the SHA-256 of the token is kept; ``prefix`` lets its owner tell
+    tokens apart. A revoked token stays listed with ``revoked_at`` set."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed log-ins per account (``account:<name>``) and per client address (``address:<ip>``).
+
+    Kept in the database so that every worker process sees the same counts.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
+class Vote(Base):
+    """One upvote: the primary key makes a second vote of the same person on the same paper impossible."""
+
+    __tablename__ = "votes"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_votes_paper_id", "paper_id"),)
+
+
+class PaperActivity(Base):
+    """This site's own counts for a paper, on top of the upstream ones in ``feed_entries``.
+
+    ``upvotes`` is the number of ``votes`` rows and ``comments`` the number of visible comments; both are
+    changed by atomic ``UPDATE ... SET n = n + 1`` in the transaction that adds or removes the vote or
+    comment, never by reading and writing back. ``revision`` grows with every change to the paper's
+    discussion (edits included), so cached pages can tell that they are out of date.
+    """
+
+    __tablename__ = "paper_activity"
+
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True)
+    upvotes: Mapped[int] = mapped_column(Integer, default=0)
+    comments: Mapped[int] = mapped_column(Integer, default=0)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Comment(Base):
+    """A comment on a paper, in a thread (``parent_id``). The text is Markdown with ``$...$`` math.
+
+    ``status``: visible, deleted (by its author: the text is erased, the row keeps the replies' place)
+    or hidden (by a moderator: the text is kept so the decision can be undone).
+    """
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="visible")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    edited_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_comments_paper_id_id", "paper_id", "id"),
+        Index("ix_comments_user_id_id", "user_id", "id"),
+        CheckConstraint("status IN ('visible', 'deleted', 'hidden')", name="status"),
+    )
+
+
+class Submission(Base):
+    """Who put a paper on the feed, and when. A paper is on the feed once, so it is submitted once."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_submissions_user_id_created_at", "user_id", "created_at"),)
+
+
+class ModerationAction(Base):
+    """Every moderation decision: who (``None``: the operator, from the command line), what, to whom."""
+
+    __tablename__ = "moderation_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
+    paper_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
 __all__ = [
+    "ROLES",
+    "ApiToken",
     "Base",
+    "Comment",
     "DigestPaper",
     "FeedEntry",
     "IngestCheckpoint",
     "InstanceState",
+    "LoginThrottle",
+    "ModerationAction",
     "OutboxMessage",
     "Paper",
+    "PaperActivity",
     "PaperCategory",
     "PaperSource",
+    "Submission",
     "Subscription",
+    "User",
+    "UserSession",
+    "Vote",
 ]

@@ -30,6 +30,7 @@ from dailypapers.search.embedders import (  # noqa: E402
     packaged_minilm_dir,
 )
 from dailypapers.search.embedders.onnx_export import MANIFEST_FILE, MODEL_FILE  # noqa: E402
+from dailypapers.search.embedders.openvino_minilm import OpenVinoMiniLMEmbedder, cpu_has_bf16  # noqa: E402
 
 SAMPLE_DOCS = 24
 SAMPLE_QUERIES = 6
@@ -216,10 +217,20 @@ def test_load_embedder_maps_every_accepted_value(int8: OnnxMiniLMEmbedder, data_
     def load(value: str) -> object:
         return load_embedder(Settings(data_dir=data_dir, embedder=value, embed_batch_size=16))
 
-    minilm = load("minilm")
-    assert isinstance(minilm, OnnxMiniLMEmbedder)
-    assert (minilm.key, minilm.dim, minilm.batch_size) == ("all-MiniLM-L6-v2:onnx-int8", 384, 16)
-    assert minilm.export.exported is False  # the export made for this run's data dir
+    int8_loaded = load("minilm-int8")
+    assert isinstance(int8_loaded, OnnxMiniLMEmbedder)
+    assert (int8_loaded.key, int8_loaded.dim, int8_loaded.batch_size) == (
+        "all-MiniLM-L6-v2:onnx-int8",
+        384,
+        16,
+    )
+    assert int8_loaded.export.exported is False  # the export made for this run's data dir
+
+    default = load("minilm")
+    if cpu_has_bf16():
+        assert isinstance(default, OpenVinoMiniLMEmbedder) and default.key == "all-MiniLM-L6-v2:openvino-bf16"
+    else:
+        assert isinstance(default, OnnxMiniLMEmbedder) and default.key == "all-MiniLM-L6-v2:onnx-int8"
 
     fp32 = load("minilm-fp32")
     assert isinstance(fp32, SentenceTransformerEmbedder)
@@ -240,7 +251,13 @@ def test_load_embedder_rejects_unknown_names(value: str, data_dir: Path) -> None
         load_embedder(Settings(data_dir=data_dir, embedder=value))
     message = str(raised.value)
     assert "\n" not in message
-    for accepted in ("`minilm`", "`minilm-fp32`", "`wordllama`", "sentence-transformers model folder"):
+    for accepted in (
+        "`minilm`",
+        "`minilm-int8`",
+        "`minilm-fp32`",
+        "`wordllama`",
+        "sentence-transformers model folder",
+    ):
         assert accepted in message
 
 
@@ -278,3 +295,16 @@ def test_wordllama_loads_offline_and_gives_256_d_unit_vectors(
     for query, relevant in zip(sample.queries, sample.relevant, strict=True):
         scores = vectors[: len(sample.docs)] @ embedder.embed_query(query)
         assert max(scores[d] for d in relevant) > np.median(scores)
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no native bfloat16 arithmetic for OpenVINO")
+def test_openvino_bf16_agrees_with_sentence_transformers(
+    sample: Sample, data_dir: Path, doc_vectors: tuple[np.ndarray, np.ndarray]
+) -> None:
+    embedder = OpenVinoMiniLMEmbedder(cache_dir=data_dir / "models")
+    ours = embedder.embed_documents(sample.docs)
+    _, theirs = doc_vectors
+    cosines = (ours * theirs).sum(axis=1)
+    assert cosines.min() >= 0.999, cosines
+    query = embedder.embed_query(sample.queries[0])
+    assert query.shape == (384,) and abs(float(np.linalg.norm(query)) - 1.0) < 1e-5

@@ -133,6 +133,8 @@ def screenshot(page: Any, name: str) -> None:
 
 
 def test_from_the_home_page_to_a_paper(site: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
     page.goto(site + "/")
     assert page.locator("h1").inner_text().startswith("Daily Papers")
     assert "31 July 2026" in page.locator("h1").inner_text()
@@ -163,7 +165,8 @@ def test_from_the_home_page_to_a_paper(site: str, page: Any) -> None:
 
     copy = page.get_by_role("button", name="Copy BibTeX")
     copy.click()
-    page.wait_for_function("document.querySelector('.copy-status').textContent.length > 0")
+    # expect() polls from Playwright's own context; wait_for_function would need eval, which the CSP forbids.
+    expect(page.locator(".copy-status")).not_to_have_text("")
     assert page.problems == []
 
 

@@ -2,10 +2,15 @@
 
 Functions are keyword-only and take an open :class:`~sqlalchemy.orm.Session`; the caller owns the
 transaction. ``papers`` holds ingest and paper look-ups; ``feeds`` the daily/weekly/monthly feeds and
-trending; ``subscriptions`` the digest subscriptions and the mail outbox. Everything is re-exported
-here, so callers write ``store.get_paper(...)``.
+trending; ``subscriptions`` the digest subscriptions and the mail outbox; ``accounts`` users, sessions,
+API tokens and failed log-ins; ``community`` votes, comments, submissions and the moderation log.
+Everything is re-exported here, so callers write ``store.get_paper(...)``.
 """
 
+from dailypapers.store.accounts import *  # noqa: F403
+from dailypapers.store.accounts import __all__ as _accounts_all
+from dailypapers.store.community import *  # noqa: F403
+from dailypapers.store.community import __all__ as _community_all
 from dailypapers.store.feeds import *  # noqa: F403
 from dailypapers.store.feeds import __all__ as _feeds_all
 from dailypapers.store.papers import *  # noqa: F403
@@ -13,4 +18,10 @@ from dailypapers.store.papers import __all__ as _papers_all
 from dailypapers.store.subscriptions import *  # noqa: F403
 from dailypapers.store.subscriptions import __all__ as _subscriptions_all
 
-__all__ = list(_papers_all) + list(_feeds_all) + list(_subscriptions_all)
+__all__ = (
+    list(_papers_all)
+    + list(_feeds_all)
+    + list(_subscriptions_all)
+    + list(_accounts_all)
+    + list(_community_all)
+)

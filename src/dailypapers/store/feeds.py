@@ -5,6 +5,9 @@ cut to its first characters in SQL) with the feed entry joined in one statement:
 per-paper queries. Periods are ranges of ``feed_entries.day``, which the ``(day, upvotes)`` index
 serves; the category filter is a sub-select on the ``(category, paper_id)`` index of
 ``paper_categories``.
+
+The counts on a card are what the upstream reported (``feed_entries``) plus this site's own votes and
+visible comments (``paper_activity``), added in SQL so that sorting by upvotes sorts by what is shown.
 """
 
 from __future__ import annotations
@@ -18,11 +21,18 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Select, Table, func, or_, select
 from sqlalchemy.orm import Session
 
-from dailypapers.models import FeedEntry, Paper, PaperCategory
+from dailypapers.models import FeedEntry, Paper, PaperActivity, PaperCategory
 
 PAPERS = cast(Table, Paper.__table__)
 CATEGORIES = cast(Table, PaperCategory.__table__)
 FEED = cast(Table, FeedEntry.__table__)
+ACTIVITY = cast(Table, PaperActivity.__table__)
+
+# Displayed counts: upstream plus local (either side may be missing: a paper off the feed, no activity).
+TOTAL_UPVOTES = (func.coalesce(FEED.c.upvotes, 0) + func.coalesce(ACTIVITY.c.upvotes, 0)).label("upvotes")
+TOTAL_COMMENTS = (func.coalesce(FEED.c.num_comments, 0) + func.coalesce(ACTIVITY.c.comments, 0)).label(
+    "num_comments"
+)
 
 CARD_ABSTRACT_CHARS = 600
 _IN_CHUNK = 900
@@ -53,6 +63,7 @@ class PaperCard:
     upvotes: int = 0
     num_comments: int = 0
     submitted_by: str | None = None
+    source: str | None = None
     abstract_is_whole: bool = True
 
     @property
@@ -76,9 +87,10 @@ def _card_columns(*, abstract_chars: int | None) -> list[Any]:
         PAPERS.c.published_at,
         PAPERS.c.extra,
         FEED.c.day,
-        FEED.c.upvotes,
-        FEED.c.num_comments,
+        TOTAL_UPVOTES,
+        TOTAL_COMMENTS,
         FEED.c.submitted_by,
+        FEED.c.source,
     ]
 
 
@@ -100,6 +112,7 @@ def _card(row: Any, abstract_chars: int | None) -> PaperCard:
         upvotes=row.upvotes or 0,
         num_comments=row.num_comments or 0,
         submitted_by=row.submitted_by,
+        source=row.source,
         abstract_is_whole=whole,
     )
 
@@ -115,10 +128,14 @@ def in_category(column: ColumnElement[Any], category: str) -> ColumnElement[bool
     return column.in_(members)
 
 
+def _with_activity(joined: Any) -> Any:
+    return joined.outerjoin(ACTIVITY, ACTIVITY.c.paper_id == PAPERS.c.id)
+
+
 def _feed_select(*, start: date, end: date, category: str | None, abstract_chars: int | None) -> Select[Any]:
     statement = (
         select(*_card_columns(abstract_chars=abstract_chars))
-        .select_from(FEED.join(PAPERS, PAPERS.c.id == FEED.c.paper_id))
+        .select_from(_with_activity(FEED.join(PAPERS, PAPERS.c.id == FEED.c.paper_id)))
         .where(FEED.c.day >= start, FEED.c.day <= end)
     )
     if category:
@@ -141,11 +158,11 @@ def feed_cards(
     statement = _feed_select(start=start, end=end, category=category, abstract_chars=abstract_chars)
     if order is FeedOrder.upvotes:
         statement = statement.order_by(
-            FEED.c.upvotes.desc(), FEED.c.num_comments.desc(), FEED.c.day.desc(), PAPERS.c.id
+            TOTAL_UPVOTES.desc(), TOTAL_COMMENTS.desc(), FEED.c.day.desc(), PAPERS.c.id
         )
     else:
         statement = statement.order_by(
-            FEED.c.day.desc(), PAPERS.c.published_at.desc().nulls_last(), FEED.c.upvotes.desc(), PAPERS.c.id
+            FEED.c.day.desc(), PAPERS.c.published_at.desc().nulls_last(), TOTAL_UPVOTES.desc(), PAPERS.c.id
         )
     rows = session.execute(statement.limit(limit).offset(offset))
     return [_card(row, abstract_chars) for row in rows]
@@ -204,11 +221,11 @@ def recent_feed_cards(
 ) -> list[PaperCard]:
     """The ``limit`` most recent feed entries (the candidates for trending)."""
     statement = select(*_card_columns(abstract_chars=abstract_chars)).select_from(
-        FEED.join(PAPERS, PAPERS.c.id == FEED.c.paper_id)
+        _with_activity(FEED.join(PAPERS, PAPERS.c.id == FEED.c.paper_id))
     )
     if category:
         statement = statement.where(in_category(FEED.c.paper_id, category))
-    statement = statement.order_by(FEED.c.day.desc(), FEED.c.upvotes.desc()).limit(limit)
+    statement = statement.order_by(FEED.c.day.desc(), TOTAL_UPVOTES.desc(), PAPERS.c.id).limit(limit)
     return [_card(row, abstract_chars) for row in session.execute(statement)]
 
 
@@ -218,7 +235,7 @@ def category_cards(
     """The most recently published papers of a category, whether or not they were on the feed."""
     statement = (
         select(*_card_columns(abstract_chars=abstract_chars))
-        .select_from(PAPERS.outerjoin(FEED, FEED.c.paper_id == PAPERS.c.id))
+        .select_from(_with_activity(PAPERS.outerjoin(FEED, FEED.c.paper_id == PAPERS.c.id)))
         .where(in_category(PAPERS.c.id, category))
         .order_by(PAPERS.c.published_at.desc().nulls_last(), PAPERS.c.id.desc())
         .limit(limit)
@@ -236,7 +253,7 @@ def paper_cards(
         chunk = wanted[start : start + _IN_CHUNK]
         statement = (
             select(*_card_columns(abstract_chars=abstract_chars))
-            .select_from(PAPERS.outerjoin(FEED, FEED.c.paper_id == PAPERS.c.id))
+            .select_from(_with_activity(PAPERS.outerjoin(FEED, FEED.c.paper_id == PAPERS.c.id)))
             .where(PAPERS.c.id.in_(chunk))
         )
         for row in session.execute(statement):
@@ -249,8 +266,8 @@ def paper_exists(session: Session, *, paper_id: str) -> bool:
 
 
 def feed_version(session: Session) -> tuple[Any, ...]:
-    """A value that changes whenever the feed changes: entries added, votes or comments counted, or
-    papers added. Cheap enough to ask every few seconds (two aggregate scans of narrow data)."""
+    """A value that changes whenever the feed changes: entries added, votes or comments counted or
+    edited, or papers added. Cheap enough to ask every few seconds (aggregate scans of narrow data)."""
     entries = session.execute(
         select(
             func.count(),
@@ -260,7 +277,14 @@ def feed_version(session: Session) -> tuple[Any, ...]:
         ).select_from(FEED)
     ).one()
     papers = session.scalar(select(func.count()).select_from(PAPERS))
-    return (*tuple(entries), papers)
+    activity = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(ACTIVITY.c.upvotes), 0),
+            func.coalesce(func.sum(ACTIVITY.c.revision), 0),
+        ).select_from(ACTIVITY)
+    ).one()
+    return (*tuple(entries), papers, *tuple(activity))
 
 
 __all__ = [

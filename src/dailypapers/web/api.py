@@ -21,7 +21,7 @@ from dailypapers.search.service import Mode
 from dailypapers.serialize import paper_to_bibtex
 from dailypapers.store.feeds import FeedOrder, PaperCard
 from dailypapers.web.cache import CachedPage, make_page, serve_cached
-from dailypapers.web.common import CategoryQuery, card_score
+from dailypapers.web.common import CategoryQuery, PaperIdPath, card_score
 from dailypapers.web.deps import NowDep, PageCacheDep, SearchDep, SessionDep, SessionsDep
 from dailypapers.web.pages import canonical_id
 from dailypapers.web.periods import Period, PeriodError, PeriodKind, parse_period
@@ -222,7 +222,7 @@ async def search_papers(
 )
 def similar_papers(
     request: Request,
-    paper_id: str,
+    paper_id: PaperIdPath,
     session: SessionDep,
     search: SearchDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
@@ -252,7 +252,7 @@ def similar_papers(
     responses={404: {"model": ErrorResponse}},
     summary="One paper",
 )
-def paper_detail(request: Request, paper_id: str, session: SessionDep, now: NowDep) -> Any:
+def paper_detail(request: Request, paper_id: PaperIdPath, session: SessionDep, now: NowDep) -> Any:
     """A paper in the Hugging Face shape, with its categories, versions, links, BibTeX and trending score."""
     canonical = canonical_id(paper_id)
     if canonical is not None:

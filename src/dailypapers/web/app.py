@@ -24,7 +24,16 @@ from dailypapers import __version__, store
 from dailypapers.config import Settings
 from dailypapers.db import create_engine_from_settings, make_session_factory, upgrade_schema
 from dailypapers.search.runtime import make_search_service
-from dailypapers.web import api, pages, subscriptions, syndication
+from dailypapers.web import (
+    account_page,
+    accounts,
+    api,
+    api_community,
+    community,
+    pages,
+    subscriptions,
+    syndication,
+)
 from dailypapers.web.cache import PageCache
 from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.render import STATIC_DIR, Renderer
@@ -37,6 +46,10 @@ The JSON API of a Daily Papers server.
 `/api/daily_papers` answers like Hugging Face's endpoint of the same name (same parameters, same item
 shape), so clients written for it work here. Errors are JSON objects `{"error": "...", "status": N}`.
 Every GET endpoint may be called from any origin (CORS).
+
+Reading needs nothing. Upvoting, commenting and submitting papers need a personal API token, sent as
+`Authorization: Bearer dp_...`; make one on your account page (`/account`) or with
+`dailypapers users token NAME`.
 """
 
 
@@ -89,6 +102,9 @@ def create_app(
         try:
             yield
         finally:
+            clients = getattr(app.state, "clients", None)
+            if clients is not None:
+                clients.close()
             engine.dispose()
 
     app = FastAPI(
@@ -116,10 +132,15 @@ def create_app(
     def docs(request: Request) -> HTMLResponse:
         return HTMLResponse(renderer.render("docs.html", nav="docs", q="", swagger=swagger is not None))
 
+    # The community API first: its /api/papers/{id}/comments must be tried before /api/papers/{id}.
+    app.include_router(api_community.router)
     app.include_router(api.router)
     app.include_router(syndication.router)
     app.include_router(pages.router)
     app.include_router(subscriptions.router)
+    app.include_router(accounts.router)
+    app.include_router(account_page.router)
+    app.include_router(community.router)
     return app
 
 

@@ -37,7 +37,9 @@ class CachedPage:
     cache_control: str
 
     def response(self, request: Request) -> Response:
-        headers = {"ETag": self.etag, "Cache-Control": self.cache_control, "Vary": "Accept-Encoding"}
+        # Vary on Cookie: a signed-in visitor gets another page (auth.serve_page), which a shared cache
+        # between us and the browser must not answer from this one.
+        headers = {"ETag": self.etag, "Cache-Control": self.cache_control, "Vary": "Accept-Encoding, Cookie"}
         if _etag_matches(request.headers.get("if-none-match", ""), self.etag):
             return Response(status_code=304, headers=headers)
         if self.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from dailypapers import store, trending
 from dailypapers.store.feeds import CARD_ABSTRACT_CHARS, FeedOrder, PaperCard
@@ -19,6 +19,14 @@ CategoryQuery = Annotated[
     Query(pattern=CATEGORY_PATTERN, description="an arXiv category (cs.CL) or archive (cs)"),
 ]
 PageQuery = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
+PaperIdPath = Annotated[
+    str,
+    Path(
+        description="An arXiv id without version (2104.12255, hep-th/9901001) or this site's own id; "
+        "a versioned id or an arXiv link is read as the paper it names.",
+        examples=["2104.12255"],
+    ),
+]
 
 
 def clock_slot(now: datetime, minutes: int = 10) -> int:
@@ -57,6 +65,7 @@ __all__ = [
     "CATEGORY_PATTERN",
     "CategoryQuery",
     "PageQuery",
+    "PaperIdPath",
     "SortQuery",
     "card_score",
     "clock_slot",

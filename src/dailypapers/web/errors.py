@@ -12,18 +12,32 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from dailypapers.errors import DailyPapersError, NotFoundError, SearchError
+from dailypapers.errors import (
+    AlreadyDone,
+    DailyPapersError,
+    InvalidInput,
+    LoginFailed,
+    NotAllowed,
+    NotFoundError,
+    SearchError,
+    TooManyRequests,
+)
+from dailypapers.web.auth import CsrfRejected, LoginRequired, login_url
 from dailypapers.web.periods import PeriodError
 
 log = logging.getLogger(__name__)
 
 TITLES = {
     400: "Bad request",
+    401: "Not signed in",
+    403: "Not allowed",
     404: "Not found",
     405: "Method not allowed",
+    409: "Already done",
     422: "Invalid parameters",
+    429: "Too many requests",
     500: "Something went wrong",
     503: "Not available",
 }
@@ -52,8 +66,10 @@ def error_response(
     if renderer is None:  # the app failed before it was ready; say so plainly
         return HTMLResponse(f"<!doctype html><title>{status}</title><p>{status}", status_code=status)
     query = request.query_params.get("q", "")
+    viewer = getattr(request.state, "viewer", None)
     html = renderer.render(
         "error.html",
+        viewer=viewer.user if viewer is not None else None,
         status=status,
         title=TITLES.get(status, "Error"),
         message=message,
@@ -64,7 +80,51 @@ def error_response(
     return HTMLResponse(html, status_code=status)
 
 
+CSRF_MESSAGE = (
+    "This form has expired or did not come from this site, so nothing was done. Go back, reload the page "
+    "and send the form again."
+)
+BEARER_CHALLENGE = 'Bearer realm="Daily Papers"'
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if is_api(request):
+            response = error_response(request, 401, "Send an API token: Authorization: Bearer dp_...")
+            response.headers["WWW-Authenticate"] = BEARER_CHALLENGE
+            return response
+        return RedirectResponse(login_url(exc.next_path), status_code=303)
+
+    @app.exception_handler(CsrfRejected)
+    async def csrf_rejected(request: Request, exc: CsrfRejected) -> Response:
+        return error_response(request, 403, CSRF_MESSAGE)
+
+    @app.exception_handler(InvalidInput)
+    async def invalid_input(request: Request, exc: InvalidInput) -> Response:
+        problems = [f"{field}: {problem}" for field, problem in exc.problems.items()]
+        return error_response(request, 422, "Some values are not valid.", problems=problems)
+
+    @app.exception_handler(LoginFailed)
+    async def login_failed(request: Request, exc: LoginFailed) -> Response:
+        response = error_response(request, 401, str(exc))
+        response.headers["WWW-Authenticate"] = BEARER_CHALLENGE
+        return response
+
+    @app.exception_handler(NotAllowed)
+    async def not_allowed(request: Request, exc: NotAllowed) -> Response:
+        return error_response(request, 403, str(exc))
+
+    @app.exception_handler(AlreadyDone)
+    async def already_done(request: Request, exc: AlreadyDone) -> Response:
+        return error_response(request, 409, str(exc))
+
+    @app.exception_handler(TooManyRequests)
+    async def too_many(request: Request, exc: TooManyRequests) -> Response:
+        response = error_response(request, 429, str(exc))
+        response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
+        return response
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
@@ -103,4 +163,4 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, 500, "The server failed to answer this request.")
 
 
-__all__ = ["error_response", "install_error_handlers", "is_api"]
+__all__ = ["BEARER_CHALLENGE", "CSRF_MESSAGE", "error_response", "install_error_handlers", "is_api"]

@@ -2,7 +2,9 @@
 
 Feed, trending, paper and about pages are rendered once and cached as bytes (see ``cache.py``); their
 cache keys hold every parameter that changes the page, including "today" for the home page and the
-ten-minute slot of the clock for pages that show trending scores, which decay with time.
+ten-minute slot of the clock for pages that show trending scores, which decay with time. Visitors with
+a session get the same pages rendered for them, with their votes and forms, outside the cache
+(``auth.serve_page``).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from dailypapers import store, trending
+from dailypapers.community.discussion import build_threads, count_shown
 from dailypapers.ingest.arxiv_ids import abs_url, html_url, parse_arxiv_id, pdf_url
 from dailypapers.search.service import Mode
 from dailypapers.serialize import paper_to_bibtex
 from dailypapers.store.feeds import FeedOrder, PaperCard
-from dailypapers.web.cache import CachedPage, make_page, serve_cached
+from dailypapers.web.auth import Personal, serve_page
+from dailypapers.web.cache import CachedPage, make_page
 from dailypapers.web.common import CategoryQuery, PageQuery, SortQuery, clock_slot, trending_cards
 from dailypapers.web.deps import (
     NowDep,
@@ -48,6 +52,15 @@ HTML = "text/html; charset=utf-8"
 
 def _html(body: str) -> CachedPage:
     return make_page(body.encode(), media_type=HTML)
+
+
+def _personal_context(sessions: Any, personal: Personal | None, cards: list[PaperCard]) -> dict[str, Any]:
+    """The viewer, their CSRF token and which of ``cards`` they upvoted (nothing for anonymous pages)."""
+    if personal is None:
+        return {"voted": set()}
+    with sessions() as session:
+        voted = store.voted_ids(session, user_id=personal.user.id, paper_ids=[c.id for c in cards])
+    return {"voted": voted, **personal.context()}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -112,10 +125,12 @@ def _render_feed(
     category: str | None,
     page: int,
     home: bool,
+    personal: Personal | None = None,
 ) -> CachedPage:
     context = _feed_context(
         sessions, kind=kind, period=period, today=today, sort=sort, category=category, page=page
     )
+    context.update(_personal_context(sessions, personal, context["cards"]))
     shown = context["period"]
     pages = max(1, math.ceil(context["total"] / FEED_PAGE_SIZE))
     if page > pages:
@@ -159,11 +174,11 @@ async def _feed(
     today = now.date()
     home = period is None
     key = ("feed", kind.value, period.slug if period else f"home:{today}", sort.value, category, page)
-    return await serve_cached(
+    return await serve_page(
         request,
         cache,
         key,
-        lambda: _render_feed(
+        lambda personal: _render_feed(
             renderer,
             sessions,
             kind=kind,
@@ -173,6 +188,7 @@ async def _feed(
             category=category,
             page=page,
             home=home,
+            personal=personal,
         ),
     )
 
@@ -253,20 +269,27 @@ async def trending_page(
 ) -> Response:
     category = category or None
 
-    def make() -> CachedPage:
+    def make(personal: Personal | None) -> CachedPage:
         ranked = trending_cards(sessions, now=now, category=category, limit=TRENDING_SHOWN)
+        extra = _personal_context(sessions, personal, [card for card, _ in ranked])
         return _html(
             renderer.render(
-                "trending.html", nav="trending", q="", ranked=ranked, category=category or "", now=now
+                "trending.html",
+                nav="trending",
+                q="",
+                ranked=ranked,
+                category=category or "",
+                now=now,
+                **extra,
             )
         )
 
-    return await serve_cached(request, cache, ("trending", category, clock_slot(now)), make)
+    return await serve_page(request, cache, ("trending", category, clock_slot(now)), make)
 
 
 @router.get("/about")
 async def about(request: Request, renderer: RendererDep, cache: PageCacheDep) -> Response:
-    def make() -> CachedPage:
+    def make(personal: Personal | None) -> CachedPage:
         return _html(
             renderer.render(
                 "about.html",
@@ -276,10 +299,11 @@ async def about(request: Request, renderer: RendererDep, cache: PageCacheDep) ->
                 constants=trending.CONSTANTS,
                 candidates=trending.CANDIDATES,
                 feed_page_size=FEED_PAGE_SIZE,
+                **(personal.context() if personal else {}),
             )
         )
 
-    return await serve_cached(request, cache, ("about",), make)
+    return await serve_page(request, cache, ("about",), make)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -307,21 +331,27 @@ def _similar(search: Any, sessions: Any, paper_id: str) -> list[PaperCard]:
         return store.paper_cards(session, ids=[h.id for h in found.hits])
 
 
-def _paper_page(renderer: Any, sessions: Any, search: Any, paper_id: str, now: datetime) -> CachedPage:
+def _paper_page(
+    renderer: Any, sessions: Any, search: Any, paper_id: str, now: datetime, personal: Personal | None = None
+) -> CachedPage:
     with sessions() as session:
         paper = store.get_paper(session, paper_id=paper_id)
         if paper is None:
             raise HTTPException(404, f"There is no paper {paper_id!r} here.")
         feed = paper.feed_entry
+        counts = store.paper_counts(session, paper_id=paper_id)
         score = None
         if feed is not None:
             score = trending.trending_score(
-                upvotes=feed.upvotes,
-                comments=feed.num_comments,
+                upvotes=counts.upvotes,
+                comments=counts.comments,
                 has_code=bool(paper.code_urls),
                 day=feed.day,
                 now=now,
             )
+        moderator = personal is not None and personal.user.is_moderator
+        threads = build_threads(store.paper_comments(session, paper_id=paper_id), show_hidden=moderator)
+        voted = personal is not None and store.has_voted(session, user_id=personal.user.id, paper_id=paper_id)
         links: list[tuple[str, str]] = []
         if paper.arxiv_id:
             links += [
@@ -341,6 +371,12 @@ def _paper_page(renderer: Any, sessions: Any, search: Any, paper_id: str, now: d
             "bibtex": paper_to_bibtex(paper),
             "sources": sorted(s.source for s in paper.sources),
             "extra": dict(paper.extra or {}),
+            "counts": counts,
+            "threads": threads,
+            "local_comments": count_shown(threads),
+            "upstream_upvotes": feed.upvotes if feed else 0,
+            "upstream_comments": feed.num_comments if feed else 0,
+            "voted": {paper_id} if voted else set(),
         }
     similar = _similar(search, sessions, paper_id)
     return _html(
@@ -352,6 +388,7 @@ def _paper_page(renderer: Any, sessions: Any, search: Any, paper_id: str, now: d
             constants=trending.CONSTANTS,
             formula=trending.FORMULA,
             **context,
+            **(personal.context() if personal else {}),
         )
     )
 
@@ -372,8 +409,8 @@ async def paper_page(
     if not paper_id or len(paper_id) > 200:
         raise HTTPException(404, "There is no such paper here.")
     key = ("paper", paper_id, clock_slot(now))
-    return await serve_cached(
-        request, cache, key, lambda: _paper_page(renderer, sessions, search, paper_id, now)
+    return await serve_page(
+        request, cache, key, lambda personal: _paper_page(renderer, sessions, search, paper_id, now, personal)
     )
 
 
@@ -441,8 +478,10 @@ def _search_page(
     since: date | None,
     until: date | None,
     page: int,
+    personal: Personal | None = None,
 ) -> CachedPage:
     context: dict[str, Any] = {
+        **(personal.context() if personal else {}),
         "nav": "search",
         "q": q,
         "mode": mode.value,
@@ -520,11 +559,11 @@ async def search_page(
     if exact is not None:
         return RedirectResponse(paper_path(exact), status_code=303)
     key = ("search", q, mode.value, category, since_day, until_day, page)
-    return await serve_cached(
+    return await serve_page(
         request,
         cache,
         key,
-        lambda: _search_page(
+        lambda personal: _search_page(
             renderer,
             sessions,
             search,
@@ -534,6 +573,7 @@ async def search_page(
             since=since_day,
             until=until_day,
             page=page,
+            personal=personal,
         ),
     )
 

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import jinja2
 
 from dailypapers import __version__
+from dailypapers.community.markdown import render_comment
 from dailypapers.mathml import render_math, render_math_excerpt, render_paragraphs, strip_math_delimiters
 
 SITE_NAME = "Daily Papers"
@@ -62,6 +63,23 @@ def human_date(value: date | datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def human_time(value: datetime | None) -> str:
+    """``1 Aug 2026, 12:05 UTC`` (stored times are UTC; SQLite returns them without their zone)."""
+    if value is None:
+        return ""
+    return f"{value.day} {value:%b %Y, %H:%M} UTC"
+
+
+def iso_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def profile_path(username: str) -> str:
+    return "/u/" + quote(username, safe="")
+
+
 def count_label(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
 
@@ -96,6 +114,10 @@ class Renderer:
             short_authors=short_authors,
             human_date=human_date,
             paper_path=paper_path,
+            comment=render_comment,
+            when=human_time,
+            iso_time=iso_time,
+            profile_path=profile_path,
         )
         self.env.tests["http_url"] = is_http_url
         self.env.globals.update(
@@ -105,6 +127,10 @@ class Renderer:
             url_with=url_with,
             paper_path=paper_path,
             count_label=count_label,
+            profile_path=profile_path,
+            # Pages for visitors without a session; signed-in pages pass their own (see web/auth.py).
+            viewer=None,
+            csrf_token="",
         )
 
     def static_url(self, name: str) -> str:
@@ -117,4 +143,14 @@ class Renderer:
         return self.env.get_template(template).render(**context)
 
 
-__all__ = ["SITE_NAME", "Renderer", "human_date", "is_http_url", "paper_path", "short_authors", "url_with"]
+__all__ = [
+    "SITE_NAME",
+    "Renderer",
+    "human_date",
+    "human_time",
+    "is_http_url",
+    "paper_path",
+    "profile_path",
+    "short_authors",
+    "url_with",
+]

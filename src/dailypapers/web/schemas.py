@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -256,6 +256,73 @@ class ErrorResponse(_Model):
     status: int
 
 
+# --------------------------------------------------------------------------------------------------
+# The community: votes, comments, submissions (written with a personal API token)
+# --------------------------------------------------------------------------------------------------
+
+MAX_DB_INT = 2**31 - 1
+
+
+class VoteResponse(_Model):
+    paperId: str
+    upvotes: int = Field(
+        description="The paper's count as shown on the site: Hugging Face's plus this site's."
+    )
+    upvoted: bool = Field(description="Whether the token's account has upvoted the paper now.")
+
+
+class CommentOut(_Model):
+    id: int
+    paperId: str
+    parentId: int | None = Field(None, description="The comment this one replies to.")
+    author: str | None = Field(None, description="The author's user name; left out for removed comments.")
+    createdAt: str
+    editedAt: str | None = None
+    status: Literal["visible", "deleted", "hidden"] = Field(
+        description="deleted (by its author) and hidden (by a moderator) comments keep their place while "
+        "they have replies, without text."
+    )
+    text: str | None = Field(None, description="The Markdown source, with $...$ math.")
+    html: str | None = Field(None, description="The text as sanitised HTML, math as MathML.")
+
+
+class CommentsResponse(_Model):
+    paperId: str
+    numComments: int = Field(description="Hugging Face's count plus this site's visible comments.")
+    comments: list[CommentOut] = Field(
+        description="Threads in reading order: each comment before its replies."
+    )
+
+
+class CommentIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"text": "The bound in the second theorem is tight: $O(n \\log n)$."}]
+        }
+    )
+
+    text: str = Field(min_length=1, max_length=10_000, description="Markdown; $...$ and $$...$$ for math.")
+    parent_id: int | None = Field(None, ge=1, le=MAX_DB_INT, description="The comment to reply to.")
+
+
+class SubmitIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "2104.12255"}]})
+
+    id: str = Field(
+        min_length=1,
+        max_length=300,
+        description="An arXiv id (2104.12255) or link (https://arxiv.org/abs/...).",
+    )
+
+
+class SubmitResponse(_Model):
+    id: str
+    title: str
+    day: str = Field(description="The feed day it was put on (YYYY-MM-DD, UTC).")
+    submittedBy: str
+    url: str
+
+
 def trending_model(score: TrendingScore | None) -> Trending | None:
     if score is None:
         return None
@@ -304,6 +371,9 @@ def _version_date(value: Any) -> str | None:
 
 __all__ = [
     "Author",
+    "CommentIn",
+    "CommentOut",
+    "CommentsResponse",
     "DailyPaper",
     "ErrorResponse",
     "HFPaper",
@@ -312,9 +382,12 @@ __all__ = [
     "SearchHit",
     "SearchResponse",
     "SimilarResponse",
+    "SubmitIn",
+    "SubmitResponse",
     "Submitter",
     "Trending",
     "User",
+    "VoteResponse",
     "daily_paper",
     "hf_paper",
     "hf_time",

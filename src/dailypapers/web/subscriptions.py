@@ -159,6 +159,11 @@ def _links(tokens: Tokens, subscription: Subscription) -> tuple[str, str]:
     return f"/subscriptions/manage/{manage}", f"/subscriptions/unsubscribe/{unsubscribe}"
 
 
+def manage_link(request: Request, settings: Settings, subscription: Subscription) -> str:
+    """The manage page of a subscription (for the account page of its owner)."""
+    return _links(_tokens(request, settings), subscription)[0]
+
+
 def _form_values(subscription: Subscription) -> dict[str, str]:
     return {
         "email": subscription.email,
@@ -509,4 +514,4 @@ def unsubscribe_submit(
     )
 
 
-__all__ = ["router", "send_queued_mail"]
+__all__ = ["manage_link", "router", "send_queued_mail"]

@@ -56,7 +56,50 @@ function searchShortcut() {
   });
 }
 
+// Upvote buttons vote without reloading the page; without this script the form posts and comes back.
+function enhanceVotes() {
+  document.querySelectorAll("form.vote-form").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button");
+      if (button.disabled) return;
+      button.disabled = true;
+      // getAttribute: the form's own "action" field would shadow form.action.
+      fetch(form.getAttribute("action"), {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      })
+        .then(function (response) {
+          if (!response.ok || response.headers.get("content-type").indexOf("application/json") !== 0) {
+            throw new Error("not a vote answer");
+          }
+          return response.json();
+        })
+        .then(function (result) {
+          form.querySelector("input[name=action]").value = result.upvoted ? "remove" : "add";
+          button.setAttribute("aria-pressed", result.upvoted ? "true" : "false");
+          form.querySelectorAll(".votes-count").forEach(function (count) {
+            count.textContent = String(result.upvotes);
+          });
+          var target = form.getAttribute("data-count-target");
+          if (target && document.getElementById(target)) {
+            document.getElementById(target).textContent = String(result.upvotes);
+          }
+          var label = form.querySelector(".vote-label");
+          if (label) label.textContent = label.getAttribute(result.upvoted ? "data-on" : "data-off");
+          button.disabled = false;
+        })
+        .catch(function () {
+          form.submit(); // let the server answer with a page (log-in, error, ...)
+        });
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   addCopyButtons();
   searchShortcut();
+  enhanceVotes();
 });

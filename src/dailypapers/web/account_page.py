@@ -1,0 +1,262 @@
+"""The account page (``/account``) and its forms: address confirmation, preferences, password, API
+tokens, sessions, digests.
+
+A new API token is shown once, on the page that answers the form that made it (never in a redirect's
+address, which would end up in logs and history); afterwards only its first characters are listed.
+Changing the password ends every other session, and "log out everywhere" ends all but this one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from dailypapers import store
+from dailypapers.community import accounts
+from dailypapers.community.passwords import MIN_LENGTH
+from dailypapers.config import Settings
+from dailypapers.digest.render import MailRenderer
+from dailypapers.digest.subscribers import subscribe, validate_subscription
+from dailypapers.digest.tokens import Tokens
+from dailypapers.errors import InvalidInput, NotAllowed
+from dailypapers.signing import mail_is_public, secret_key
+from dailypapers.web.accounts import NO_STORE, queue_verification, render_page
+from dailypapers.web.auth import FormViewerDep, SignedInDep, Viewer
+from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
+from dailypapers.web.render import Renderer
+from dailypapers.web.subscriptions import manage_link
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+FormText = Annotated[str, Form(max_length=2000)]
+Password = Annotated[str, Form(max_length=1024)]
+
+NOTICES = {
+    "welcome": "Welcome! We sent a link to your mail address: open it to confirm the address, then vote, "
+    "comment and submit papers.",
+    "verified": "Your mail address is confirmed.",
+    "reset": "Your password is changed, and every other session of this account has ended.",
+    "password": "Your password is changed, and every other session of this account has ended.",
+    "saved": "Your preferences are saved.",
+    "mailed": "We sent you a new confirmation link.",
+    "wait": "A confirmation link went out less than two minutes ago; look for it in your inbox.",
+    "everywhere": "Every other session of this account has ended.",
+    "revoked": "The token is revoked: it no longer works.",
+    "subscribed": "You now get digests by mail.",
+}
+
+
+def _account_page(
+    request: Request,
+    renderer: Renderer,
+    settings: Settings,
+    sessions: Any,
+    viewer: Viewer,
+    now: Any,
+    *,
+    notice: str = "",
+    new_token: str = "",
+    problems: list[str] | None = None,
+    status: int = 200,
+) -> Response:
+    with sessions() as session:
+        user = store.get_user(session, user_id=viewer.user.id)
+        tokens = store.api_tokens(session, user_id=viewer.user.id)
+        live_sessions = store.user_sessions(session, user_id=viewer.user.id, now=now)
+        subscription = store.subscription_by_email(session, email=viewer.user.email)
+    assert user is not None
+    manage_url = manage_link(request, settings, subscription) if subscription is not None else ""
+    return render_page(
+        request,
+        renderer,
+        "accounts/account.html",
+        viewer=viewer,
+        status=status,
+        nav="account",
+        user=user,
+        api_tokens=tokens,
+        live_sessions=live_sessions,
+        subscription=subscription,
+        manage_url=manage_url,
+        notice=notice,
+        new_token=new_token,
+        problems=problems or [],
+        min_length=MIN_LENGTH,
+        base_url=settings.base_url,
+    )
+
+
+@router.get("/account")
+def account_page(
+    request: Request,
+    renderer: RendererDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    viewer: SignedInDep,
+    now: NowDep,
+) -> Response:
+    notice = next((text for key, text in NOTICES.items() if request.query_params.get(key)), "")
+    return _account_page(request, renderer, settings, sessions, viewer, now, notice=notice)
+
+
+def _back(notice: str) -> Response:
+    return RedirectResponse(f"/account?{notice}=1", status_code=303, headers=NO_STORE)
+
+
+@router.post("/account/verify-mail")
+def resend_verification(
+    request: Request,
+    background: BackgroundTasks,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    viewer: FormViewerDep,
+    now: NowDep,
+) -> Response:
+    if viewer.user.is_verified:
+        return _back("verified")
+    sent = queue_verification(request, settings, sessions, background, viewer.user, now)
+    return _back("mailed" if sent else "wait")
+
+
+@router.post("/account/preferences")
+def save_preferences(
+    sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, show_upvotes: FormText = ""
+) -> Response:
+    with sessions.begin() as session:
+        store.update_user(
+            session, user_id=viewer.user.id, values={"show_upvotes": show_upvotes == "on"}, now=now
+        )
+    return _back("saved")
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    renderer: RendererDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    viewer: FormViewerDep,
+    now: NowDep,
+    current_password: Password = "",
+    new_password: Password = "",
+    new_password_again: Password = "",
+) -> Response:
+    try:
+        if new_password != new_password_again:
+            raise InvalidInput({"new_password_again": "The two new passwords are not the same."})
+        with sessions.begin() as session:
+            accounts.change_password(
+                session,
+                user=viewer.user,
+                current=current_password,
+                new=new_password,
+                now=now,
+                keep_session=viewer.session_id,
+            )
+    except InvalidInput as exc:
+        return _account_page(
+            request,
+            renderer,
+            settings,
+            sessions,
+            viewer,
+            now,
+            problems=list(exc.problems.values()),
+            status=400,
+        )
+    return _back("password")
+
+
+@router.post("/account/tokens")
+def create_token(
+    request: Request,
+    renderer: RendererDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    viewer: FormViewerDep,
+    now: NowDep,
+    name: FormText = "",
+) -> Response:
+    try:
+        with sessions.begin() as session:
+            token = accounts.issue_api_token(session, user=viewer.user, name=name, now=now)
+    except NotAllowed as exc:
+        return _account_page(
+            request, renderer, settings, sessions, viewer, now, problems=[str(exc)], status=403
+        )
+    return _account_page(
+        request,
+        renderer,
+        settings,
+        sessions,
+        viewer,
+        now,
+        notice="Your new API token is below. Copy it now: it is shown only once.",
+        new_token=token,
+    )
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(token_id: int, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep) -> Response:
+    with sessions.begin() as session:
+        store.revoke_api_token(session, token_id=token_id, user_id=viewer.user.id, now=now)
+    return _back("revoked")
+
+
+@router.post("/account/logout-everywhere")
+def logout_everywhere(sessions: SessionsDep, viewer: FormViewerDep) -> Response:
+    with sessions.begin() as session:
+        store.delete_sessions(session, user_id=viewer.user.id, keep=viewer.session_id)
+    return _back("everywhere")
+
+
+@router.post("/account/subscribe")
+def subscribe_to_digests(
+    request: Request,
+    renderer: RendererDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    viewer: FormViewerDep,
+    now: NowDep,
+) -> Response:
+    """Digests for the account's own address: it is verified already, so no confirmation mail is needed."""
+    user = viewer.user
+    if not user.is_verified:
+        return _account_page(
+            request,
+            renderer,
+            settings,
+            sessions,
+            viewer,
+            now,
+            problems=["Confirm your mail address first; digests go to it."],
+            status=403,
+        )
+    with sessions() as session:
+        existing = store.subscription_by_email(session, email=user.email)
+    if existing is not None and existing.status in ("active", "paused"):
+        # Already subscribed: its preferences are changed on the manage page, not reset here.
+        return RedirectResponse(manage_link(request, settings, existing), status_code=303, headers=NO_STORE)
+    values = validate_subscription(email=user.email, name=user.username)
+    mail_tokens = Tokens(secret_key(settings, public=mail_is_public(settings)))
+    with sessions.begin() as session:
+        outcome = subscribe(
+            session,
+            MailRenderer(settings, mail_tokens),
+            values=values,
+            now=now,
+            source="account",
+            confirmed=True,
+        )
+        outcome.subscription.user_id = user.id
+    return RedirectResponse(
+        manage_link(request, settings, outcome.subscription), status_code=303, headers=NO_STORE
+    )
+
+
+__all__ = ["router"]

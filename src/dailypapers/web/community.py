@@ -1,0 +1,388 @@
+"""Community pages and forms: upvotes, comments, submitting papers, profiles, moderation.
+
+Forms post and redirect back (so they work without JavaScript); the upvote form answers JSON instead
+when asked for it (``Accept: application/json``), which ``app.js`` uses to vote without a reload. Every
+post goes through ``FormViewerDep``: a visitor without a session is sent to the log-in page, and a post
+without this browser's CSRF token is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import JSONResponse
+from starlette.responses import RedirectResponse, Response
+
+from dailypapers import store
+from dailypapers.community import discussion, moderation
+from dailypapers.community.submissions import Submitted, submit_paper
+from dailypapers.config import Settings
+from dailypapers.errors import InvalidInput, NotAllowed, NotFoundError, TooManyRequests, UpstreamError
+from dailypapers.ingest.clients import Clients, make_clients
+from dailypapers.ingest.records import ParsedItem
+from dailypapers.web.accounts import NO_STORE, message_page, render_page
+from dailypapers.web.auth import FormViewerDep, SignedInDep, Viewer, ViewerDep, safe_next
+from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
+from dailypapers.web.pages import canonical_id
+from dailypapers.web.render import Renderer, paper_path, profile_path
+
+router = APIRouter(include_in_schema=False)
+
+FormText = Annotated[str, Form(max_length=12_000)]
+PROFILE_ITEMS = 50
+MODERATION_PAGE = 100
+_clients_lock = threading.Lock()
+
+
+def arxiv_fetch(request: Request) -> Any:
+    """``fetch_ids`` of one arXiv client per app, so that its pause between calls holds across requests."""
+    with _clients_lock:
+        clients: Clients | None = getattr(request.app.state, "clients", None)
+        if clients is None:
+            clients = make_clients(request.app.state.settings)
+            request.app.state.clients = clients
+
+    def fetch(ids: Any) -> list[ParsedItem]:
+        return clients.arxiv.fetch_ids(ids)
+
+    return fetch
+
+
+def known_paper_id(sessions: Any, raw: str) -> str:
+    """The canonical id of a paper in the database, or 404."""
+    paper_id = canonical_id(raw) or raw
+    if not paper_id or len(paper_id) > 200 or any(ord(c) < 32 for c in paper_id):
+        raise HTTPException(404, "There is no such paper here.")
+    with sessions() as session:
+        if not store.paper_exists(session, paper_id=paper_id):
+            raise HTTPException(404, f"There is no paper {paper_id!r} here.")
+    return paper_id
+
+
+def _back_to(request: Request, default: str) -> str:
+    """Where a form should return to: the page it was on (same site only), else ``default``."""
+    referer = request.headers.get("referer", "")
+    if referer:
+        parts = urlsplit(referer)
+        if parts.netloc == request.url.netloc:
+            return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""), default)
+    return default
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+# -- votes ---------------------------------------------------------------------------------------------
+
+
+@router.post("/papers/{paper_id:path}/upvote")
+def vote(
+    paper_id: str,
+    request: Request,
+    sessions: SessionsDep,
+    viewer: FormViewerDep,
+    now: NowDep,
+    action: FormText = "add",
+) -> Response:
+    paper_id = known_paper_id(sessions, paper_id)
+    with sessions.begin() as session:
+        if action == "remove":
+            discussion.remove_upvote(session, user=viewer.user, paper_id=paper_id)
+        else:
+            discussion.upvote(session, user=viewer.user, paper_id=paper_id, now=now)
+    with sessions() as session:
+        counts = store.paper_counts(session, paper_id=paper_id)
+        voted = store.has_voted(session, user_id=viewer.user.id, paper_id=paper_id)
+    if _wants_json(request):
+        return JSONResponse(
+            {"paperId": paper_id, "upvotes": counts.upvotes, "upvoted": voted}, headers=NO_STORE
+        )
+    return RedirectResponse(_back_to(request, paper_path(paper_id)), status_code=303, headers=NO_STORE)
+
+
+# -- comments ------------------------------------------------------------------------------------------
+
+
+def _parent(value: str) -> int | None:
+    if not value.strip():
+        return None
+    if not value.strip().isdigit() or len(value.strip()) > 10:
+        raise InvalidInput({"parent_id": "The comment to reply to is not valid."})
+    return int(value)
+
+
+@router.post("/papers/{paper_id:path}/comments")
+def comment(
+    paper_id: str,
+    sessions: SessionsDep,
+    viewer: FormViewerDep,
+    now: NowDep,
+    text: FormText = "",
+    parent_id: FormText = "",
+) -> Response:
+    paper_id = known_paper_id(sessions, paper_id)
+    with sessions.begin() as session:
+        comment_id = discussion.post_comment(
+            session, user=viewer.user, paper_id=paper_id, text=text, parent_id=_parent(parent_id), now=now
+        )
+    return RedirectResponse(f"{paper_path(paper_id)}#comment-{comment_id}", status_code=303, headers=NO_STORE)
+
+
+@router.post("/comments/{comment_id}/edit")
+def edit(
+    comment_id: int, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, text: FormText = ""
+) -> Response:
+    with sessions.begin() as session:
+        paper_id = discussion.edit_comment(
+            session, user=viewer.user, comment_id=comment_id, text=text, now=now
+        )
+    return RedirectResponse(f"{paper_path(paper_id)}#comment-{comment_id}", status_code=303, headers=NO_STORE)
+
+
+@router.post("/comments/{comment_id}/delete")
+def delete(comment_id: int, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep) -> Response:
+    with sessions.begin() as session:
+        paper_id = discussion.delete_comment(session, user=viewer.user, comment_id=comment_id, now=now)
+    return RedirectResponse(f"{paper_path(paper_id)}#discussion", status_code=303, headers=NO_STORE)
+
+
+@router.post("/comments/{comment_id}/hide")
+def hide(
+    comment_id: int, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, reason: FormText = ""
+) -> Response:
+    with sessions.begin() as session:
+        paper_id = moderation.hide_comment(
+            session, moderator=viewer.user, comment_id=comment_id, reason=reason, now=now
+        )
+    return RedirectResponse(f"{paper_path(paper_id)}#comment-{comment_id}", status_code=303, headers=NO_STORE)
+
+
+@router.post("/comments/{comment_id}/unhide")
+def unhide(
+    comment_id: int, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, reason: FormText = ""
+) -> Response:
+    with sessions.begin() as session:
+        paper_id = moderation.unhide_comment(
+            session, moderator=viewer.user, comment_id=comment_id, reason=reason, now=now
+        )
+    return RedirectResponse(f"{paper_path(paper_id)}#comment-{comment_id}", status_code=303, headers=NO_STORE)
+
+
+# -- submitting ----------------------------------------------------------------------------------------
+
+
+def _submit_form(
+    request: Request,
+    renderer: Renderer,
+    settings: Settings,
+    viewer: Viewer,
+    *,
+    value: str = "",
+    problem: str = "",
+    status: int = 200,
+) -> Response:
+    return render_page(
+        request,
+        renderer,
+        "submit.html",
+        viewer=viewer,
+        status=status,
+        nav="submit",
+        value=value,
+        problems=[problem] if problem else [],
+        limit=settings.submissions_per_day,
+    )
+
+
+@router.get("/submit")
+def submit_page(
+    request: Request, renderer: RendererDep, settings: SettingsDep, viewer: SignedInDep
+) -> Response:
+    return _submit_form(request, renderer, settings, viewer)
+
+
+def describe_place(done: Submitted) -> str:
+    place = done.place
+    when = f"{place.added_at.day} {place.added_at:%b %Y, %H:%M} UTC"
+    day = f"{place.day.day} {place.day:%b %Y}"
+    if place.source == "submission" and place.submitted_by:
+        return f"It is on the feed of {day}, submitted by {place.submitted_by} on {when}."
+    if place.submitted_by:
+        return f"It is on the feed of {day}, submitted by {place.submitted_by} (from {place.source})."
+    return f"It is on the feed of {day} (from {place.source})."
+
+
+@router.post("/submit")
+def submit(
+    request: Request,
+    renderer: RendererDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    viewer: FormViewerDep,
+    now: NowDep,
+    paper: FormText = "",
+) -> Response:
+    try:
+        done = submit_paper(
+            sessions, settings, user=viewer.user, text=paper, fetch=arxiv_fetch(request), now=now
+        )
+    except InvalidInput as exc:
+        return _submit_form(
+            request,
+            renderer,
+            settings,
+            viewer,
+            value=paper,
+            problem=" ".join(exc.problems.values()),
+            status=400,
+        )
+    except NotFoundError as exc:
+        return _submit_form(request, renderer, settings, viewer, value=paper, problem=str(exc), status=404)
+    except TooManyRequests as exc:
+        response = _submit_form(
+            request, renderer, settings, viewer, value=paper, problem=str(exc), status=429
+        )
+        response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
+        return response
+    except UpstreamError as exc:
+        problem = f"arXiv did not answer ({exc}). Try again in a few minutes."
+        return _submit_form(request, renderer, settings, viewer, value=paper, problem=problem, status=503)
+    if done.added:
+        heading = "Thank you: the paper is on today's feed"
+        text = f"“{done.title}” is on the feed of today, submitted by you."
+    else:
+        heading = "This paper is on the feed already"
+        text = f"“{done.title}”: {describe_place(done)}"
+    return message_page(
+        request,
+        renderer,
+        heading,
+        text,
+        viewer=viewer,
+        links=[
+            ("Open the paper", paper_path(done.paper_id)),
+            ("Today's papers", "/"),
+            ("Submit another", "/submit"),
+        ],
+    )
+
+
+# -- profiles ------------------------------------------------------------------------------------------
+
+
+@router.get("/u/{username}")
+def profile(
+    username: str, request: Request, renderer: RendererDep, sessions: SessionsDep, viewer: ViewerDep
+) -> Response:
+    with sessions() as session:
+        user = store.user_by_name(session, username=username) if len(username) <= 64 else None
+        if user is None:
+            raise HTTPException(404, f"There is no account {username!r} here.")
+        if user.username != username:
+            return RedirectResponse(profile_path(user.username), status_code=301)
+        submitted = store.paper_cards(
+            session, ids=store.user_submissions(session, user_id=user.id, limit=PROFILE_ITEMS)
+        )
+        own = viewer is not None and viewer.user.id == user.id
+        upvotes_shown = user.show_upvotes or own
+        upvoted = (
+            store.paper_cards(session, ids=store.user_upvoted(session, user_id=user.id, limit=PROFILE_ITEMS))
+            if upvotes_shown
+            else []
+        )
+        comments = store.user_comments(session, user_id=user.id, limit=PROFILE_ITEMS)
+        titles = store.paper_texts(session, ids=[c.paper_id for c in comments])
+        voted = (
+            store.voted_ids(session, user_id=viewer.user.id, paper_ids=[c.id for c in submitted + upvoted])
+            if viewer is not None
+            else set()
+        )
+    return render_page(
+        request,
+        renderer,
+        "profile.html",
+        viewer=viewer,
+        person=user,
+        own=own,
+        submitted=submitted,
+        upvoted=upvoted,
+        upvotes_shown=upvotes_shown,
+        comments=comments,
+        titles={paper_id: title for paper_id, (title, _) in titles.items()},
+        voted=voted,
+    )
+
+
+@router.post("/u/{username}/ban")
+def ban(
+    username: str, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, reason: FormText = ""
+) -> Response:
+    with sessions.begin() as session:
+        target = store.user_by_name(session, username=username)
+        if target is None:
+            raise HTTPException(404, f"There is no account {username!r} here.")
+        moderation.ban(session, moderator=viewer.user, target=target, reason=reason, now=now)
+    return RedirectResponse(profile_path(username), status_code=303, headers=NO_STORE)
+
+
+@router.post("/u/{username}/unban")
+def unban(
+    username: str, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, reason: FormText = ""
+) -> Response:
+    with sessions.begin() as session:
+        target = store.user_by_name(session, username=username)
+        if target is None:
+            raise HTTPException(404, f"There is no account {username!r} here.")
+        moderation.unban(session, moderator=viewer.user, target=target, reason=reason, now=now)
+    return RedirectResponse(profile_path(username), status_code=303, headers=NO_STORE)
+
+
+@router.post("/u/{username}/role")
+def set_role(
+    username: str, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, role: FormText = ""
+) -> Response:
+    with sessions.begin() as session:
+        target = store.user_by_name(session, username=username)
+        if target is None:
+            raise HTTPException(404, f"There is no account {username!r} here.")
+        moderation.set_role(session, admin=viewer.user, target=target, role=role, now=now)
+    return RedirectResponse(profile_path(username), status_code=303, headers=NO_STORE)
+
+
+# -- moderation ----------------------------------------------------------------------------------------
+
+
+@router.get("/moderation")
+def moderation_page(
+    request: Request, renderer: RendererDep, sessions: SessionsDep, viewer: SignedInDep, page: int = 1
+) -> Response:
+    if not viewer.user.is_moderator:
+        raise NotAllowed("The moderation page is for moderators.")
+    page = max(1, min(page, 10_000))
+    with sessions() as session:
+        log = store.moderation_log(session, limit=MODERATION_PAGE + 1, offset=(page - 1) * MODERATION_PAGE)
+        hidden = store.hidden_comments(session)
+        recent = store.recent_comments(session)
+        banned = store.banned_users(session)
+        titles = store.paper_texts(session, ids=[c.paper_id for c in hidden + recent])
+    return render_page(
+        request,
+        renderer,
+        "moderation.html",
+        viewer=viewer,
+        nav="moderation",
+        log=log[:MODERATION_PAGE],
+        more=len(log) > MODERATION_PAGE,
+        page=page,
+        hidden=hidden,
+        recent=recent,
+        banned=banned,
+        titles={paper_id: title for paper_id, (title, _) in titles.items()},
+    )
+
+
+__all__ = ["arxiv_fetch", "describe_place", "known_paper_id", "router"]
