@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Table, create_engine, event, insert, inspect
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; one process at a time must start the site there
+    fcntl = None  # type: ignore[assignment]
+from sqlalchemy import Engine, Table, create_engine, event, insert, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -167,17 +172,42 @@ def _alembic_config(engine: Engine) -> Any:
     return config
 
 
+# Key of the PostgreSQL advisory lock held while migrating ("dpmi").
+_MIGRATION_LOCK = 0x64706D69
+
+
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the database to the newest schema (creating it when empty). Safe to call every start."""
+    """Bring the database to the newest schema (creating it when empty). Safe to call every start.
+
+    Several processes may start at once (``serve --workers``, a scheduler beside the site): one migrates
+    while the others wait for it and then find nothing to do. PostgreSQL serialises them with an
+    advisory lock held for the migration's transaction; SQLite with a lock on a file beside the database.
+    """
     from alembic import command
 
     config = _alembic_config(engine)
     try:
-        with engine.begin() as connection:
+        with _sqlite_migration_lock(engine), engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except OperationalError as exc:
         raise DatabaseError(f"Cannot open the database at {engine.url!r}: {exc.orig}") from exc
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or fcntl is None:
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def schema_is_current(engine: Engine) -> bool:

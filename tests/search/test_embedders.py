@@ -10,6 +10,7 @@ import json
 import random
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -308,3 +309,14 @@ def test_openvino_bf16_agrees_with_sentence_transformers(
     assert cosines.min() >= 0.999, cosines
     query = embedder.embed_query(sample.queries[0])
     assert query.shape == (384,) and abs(float(np.linalg.norm(query)) - 1.0) < 1e-5
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no native bfloat16 arithmetic for OpenVINO")
+def test_openvino_embeds_from_many_threads_at_once(sample: Sample, data_dir: Path) -> None:
+    # The site embeds each search query in a worker thread of its own.
+    embedder = OpenVinoMiniLMEmbedder(cache_dir=data_dir / "models")
+    queries = sample.queries * 4
+    alone = np.stack([embedder.embed_query(q) for q in queries])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = np.stack(list(pool.map(embedder.embed_query, queries)))
+    np.testing.assert_allclose(together, alone, atol=1e-6)

@@ -21,7 +21,9 @@ from dailypapers.config import Settings
 from dailypapers.db import create_engine_from_settings, make_session_factory, upgrade_schema
 from dailypapers.errors import SearchError
 from dailypapers.ingest.pipeline import Ingestor
+from dailypapers.search import lexical
 from dailypapers.search.index import IndexHolder, IndexStore
+from dailypapers.search.lexical import bm25_matches, query_term_ids
 from dailypapers.search.runtime import make_search_service, update_index
 from dailypapers.search.service import Mode, SearchService
 
@@ -265,3 +267,34 @@ def test_cli_search_similar_and_index_json(
 def test_search_without_an_index_says_what_to_do(settings: Settings, sessions: sessionmaker[Session]) -> None:
     with pytest.raises(SearchError, match="dailypapers index"):
         make_search_service(settings, sessions).search("anything")
+
+
+def test_posting_lists_are_sorted_by_paper(service: SearchService) -> None:
+    # The shortlist's binary searches into posting lists depend on it.
+    matrix = service.index().bm25.scores
+    indices, indptr = np.asarray(matrix["indices"]), np.asarray(matrix["indptr"])
+    starts_of_columns = np.zeros(len(indices), dtype=bool)
+    starts_of_columns[indptr[:-1][indptr[:-1] < len(indices)]] = True
+    assert (np.diff(indices)[~starts_of_columns[1:]] > 0).all()
+
+
+@pytest.mark.parametrize("common_from", [1, 3, 10])
+def test_common_terms_are_looked_up_exactly_for_the_candidates(
+    service: SearchService, monkeypatch: pytest.MonkeyPatch, common_from: int
+) -> None:
+    index = service.index()
+    terms = query_term_ids(index, "a comparative study of testing techniques for deep learning models")
+    everything = dict(zip(*(a.tolist() for a in bm25_matches(index, terms, None)), strict=True))
+    monkeypatch.setattr(lexical, "COMMON_TERM_PAPERS", common_from)
+    monkeypatch.setattr(lexical, "CANDIDATES", 5)
+    assert len(lexical.shortlist_terms(index, terms)) < len(terms)  # some terms are looked up, not walked
+    rows, scores = lexical.shortlist_matches(index, terms, None)
+    assert 0 < len(rows) <= 5
+    for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
+        assert score == pytest.approx(everything[row], rel=1e-5)
+    # With room for every candidate: each paper with a walked term, each with its full score.
+    monkeypatch.setattr(lexical, "CANDIDATES", index.size)
+    rows, scores = lexical.shortlist_matches(index, terms, None)
+    walked, _ = bm25_matches(index, lexical.shortlist_terms(index, terms), None)
+    assert sorted(rows.tolist()) == sorted(walked.tolist())
+    assert scores.tolist() == pytest.approx([everything[r] for r in rows.tolist()], rel=1e-5)

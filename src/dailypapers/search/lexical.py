@@ -16,6 +16,12 @@ from dailypapers.search.analyzer import analyze
 from dailypapers.search.index import OpenIndex
 
 MAX_QUERY_TERMS = 64
+# The keyword shortlist of hybrid search walks the postings of the query's rarer terms only: terms found
+# in more papers than this are most of the work (at a million papers a claim's common words walk ~700,000
+# postings) and are looked up instead for the CANDIDATES best papers of the rare terms, which then rank
+# by their full BM25 score.
+COMMON_TERM_PAPERS = 50_000
+CANDIDATES = 1000
 FEEDBACK_PAPERS = 3
 EXPANSION_TERMS = 20
 ORIGINAL_QUERY_WEIGHT = 0.7
@@ -28,6 +34,49 @@ def query_term_ids(index: OpenIndex, text: str) -> list[int]:
     """The distinct analysed query terms that occur in the corpus (each counted once, as in the tuning)."""
     terms = dict.fromkeys(analyze(text))
     return [index.vocab[t] for t in terms if t in index.vocab][:MAX_QUERY_TERMS]
+
+
+def shortlist_terms(index: OpenIndex, term_ids: list[int]) -> list[int]:
+    """The terms whose postings the hybrid first stage walks: all but the very common, the rarest always."""
+    if len(term_ids) <= 1:
+        return term_ids
+    frequency = np.asarray(index.document_frequency[term_ids])
+    kept = [t for t, f in zip(term_ids, frequency.tolist(), strict=True) if f <= COMMON_TERM_PAPERS]
+    return kept or [term_ids[int(np.argmin(frequency))]]
+
+
+def shortlist_matches(
+    index: OpenIndex, term_ids: list[int], allowed: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, full BM25 scores) of the best keyword candidates, for a shortlist taken from the top.
+
+    With no very common term among ``term_ids`` these are all the matches, as :func:`bm25_matches`
+    gives them. Otherwise the rare terms' matches are walked, their best ``CANDIDATES`` kept, and each
+    common term's weight for those papers looked up in its posting list (sorted by paper, so a binary
+    search): the top of the result is the exhaustive top unless a paper outside the candidates owes
+    its place to common words alone.
+    """
+    walked = shortlist_terms(index, term_ids)
+    rows, scores = bm25_matches(index, walked, allowed)
+    common = [t for t in term_ids if t not in set(walked)]
+    if not common or len(rows) == 0:
+        return rows, scores
+    if len(rows) > CANDIDATES:
+        best = np.argpartition(-scores, CANDIDATES - 1)[:CANDIDATES]
+        rows, scores = rows[best], scores[best]
+    order = np.argsort(rows)
+    rows, scores = rows[order], scores[order].astype(np.float32)
+    matrix = index.bm25.scores
+    data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+    for term in common:
+        start, end = int(indptr[term]), int(indptr[term + 1])
+        if end == start:
+            continue
+        posting = indices[start:end]
+        at = np.minimum(np.searchsorted(posting, rows), end - start - 1)
+        found = np.asarray(posting[at]) == rows
+        scores[found] += np.asarray(data[start:end][at[found]], dtype=np.float32)
+    return rows, scores
 
 
 def bm25_matches(
@@ -62,12 +111,11 @@ def _rows_terms(index: OpenIndex, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
     lengths = ends - starts
     if lengths.sum() == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32)
-    positions = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
     owner = np.repeat(np.arange(len(rows)), lengths)
     return (
         owner,
-        np.asarray(index.doc_terms[positions]),
-        np.asarray(index.doc_term_counts[positions], np.float32),
+        index.doc_terms.ranges(starts, lengths),
+        index.doc_term_counts.ranges(starts, lengths).astype(np.float32),
     )
 
 

@@ -10,6 +10,7 @@ weights (made once, cached beside the int8 one); OpenVINO compiles it at load ti
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,11 @@ class OpenVinoMiniLMEmbedder:
             "PERFORMANCE_HINT": "LATENCY",
         }
         self._compiled = ov.Core().compile_model(str(self.export.model_path), "CPU", config)
+        # One infer request runs one inference at a time ("Infer Request is busy" otherwise), and the
+        # site embeds queries from many threads: they take turns, which costs nothing on a CPU whose
+        # cores the one inference already uses.
         self._request = self._compiled.create_infer_request()
+        self._lock = threading.Lock()
 
     def embed_documents(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
         total = len(texts)
@@ -97,8 +102,9 @@ class OpenVinoMiniLMEmbedder:
         for row, ids in enumerate(token_ids):
             input_ids[row, : len(ids)] = ids
             attention_mask[row, : len(ids)] = 1
-        result = self._request.infer({0: input_ids, 1: attention_mask, 2: np.zeros_like(input_ids)})
-        return np.asarray(result[0], dtype=np.float32)
+        with self._lock:
+            result = self._request.infer({0: input_ids, 1: attention_mask, 2: np.zeros_like(input_ids)})
+            return np.array(result[0], dtype=np.float32)
 
     def __repr__(self) -> str:
         return (
