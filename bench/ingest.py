@@ -59,7 +59,8 @@ def run_pipeline(snapshot: Path, database_url: str | None, data_dir: Path) -> di
         env["DAILYPAPERS_DATABASE_URL"] = database_url
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "dailypapers", "ingest", str(snapshot), "--json"],
+        # Ingest alone: updating the search index afterwards (the default) would embed every paper.
+        [sys.executable, "-m", "dailypapers", "ingest", str(snapshot), "--json", "--no-index"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

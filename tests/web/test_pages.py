@@ -52,6 +52,9 @@ def test_home_shows_the_latest_day_with_papers(client: TestClient) -> None:
     assert response.status_code == 200
     tree = parse(response)
     assert text_of(tree.xpath("//h1")[0]) == "Daily Papers Friday 31 July 2026"
+    assert text_of(tree.xpath("//title")[0]) == "Daily Papers · Friday 31 July 2026"  # the name once
+    week = parse(client.get("/week/2026-W31"))
+    assert text_of(week.xpath("//title")[0]) == "Weekly Papers · Week 31 of 2026 · Daily Papers"
     assert len(tree.xpath("//ol[@class='cards']/li")) == 5
     first = tree.xpath("//ol[@class='cards']/li")[0]
     title = first.xpath(".//h2/a")[0]
