@@ -42,39 +42,44 @@ def hide_comment(
     session: Session, *, moderator: User | None, comment_id: int, reason: str | None, now: datetime
 ) -> str:
     """Hide a comment; returns its paper id."""
-    _check_moderator(moderator)
-    comment = store.get_comment(session, comment_id=comment_id)
-    if comment is None:
-        raise NotFoundError(f"There is no comment {comment_id}.")
-    paper_id = store.hide_comment(session, comment_id=comment_id, now=now)
-    if paper_id is None:
-        raise AlreadyDone("This comment is not visible (already hidden, or deleted by its author).")
-    store.log_moderation(
-        session,
-        action="hide_comment",
-        now=now,
-        moderator_id=moderator.id if moderator else None,
-        target_user_id=comment.user_id,
-        comment_id=comment_id,
-        paper_id=paper_id,
-        reason=_reason(reason),
+    return _set_comment_hidden(
+        session, moderator=moderator, comment_id=comment_id, reason=reason, now=now, hidden=True
     )
-    return paper_id
 
 
 def unhide_comment(
     session: Session, *, moderator: User | None, comment_id: int, reason: str | None, now: datetime
 ) -> str:
+    """Show a hidden comment again; returns its paper id."""
+    return _set_comment_hidden(
+        session, moderator=moderator, comment_id=comment_id, reason=reason, now=now, hidden=False
+    )
+
+
+def _set_comment_hidden(
+    session: Session,
+    *,
+    moderator: User | None,
+    comment_id: int,
+    reason: str | None,
+    now: datetime,
+    hidden: bool,
+) -> str:
     _check_moderator(moderator)
     comment = store.get_comment(session, comment_id=comment_id)
     if comment is None:
         raise NotFoundError(f"There is no comment {comment_id}.")
-    paper_id = store.unhide_comment(session, comment_id=comment_id, now=now)
+    change = store.hide_comment if hidden else store.unhide_comment
+    paper_id = change(session, comment_id=comment_id, now=now)
     if paper_id is None:
-        raise AlreadyDone("This comment is not hidden.")
+        raise AlreadyDone(
+            "This comment is not visible (already hidden, or deleted by its author)."
+            if hidden
+            else "This comment is not hidden."
+        )
     store.log_moderation(
         session,
-        action="unhide_comment",
+        action="hide_comment" if hidden else "unhide_comment",
         now=now,
         moderator_id=moderator.id if moderator else None,
         target_user_id=comment.user_id,

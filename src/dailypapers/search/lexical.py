@@ -58,7 +58,8 @@ def shortlist_matches(
     """
     walked = shortlist_terms(index, term_ids)
     rows, scores = bm25_matches(index, walked, allowed)
-    common = [t for t in term_ids if t not in set(walked)]
+    walked_set = set(walked)
+    common = [t for t in term_ids if t not in walked_set]
     if not common or len(rows) == 0:
         return rows, scores
     if len(rows) > CANDIDATES:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from dailypapers import store
@@ -23,6 +24,7 @@ from dailypapers.config import Settings
 from dailypapers.errors import InvalidInput, NotAllowed, NotFoundError, TooManyRequests, UpstreamError
 from dailypapers.ingest.clients import Clients, make_clients
 from dailypapers.ingest.records import ParsedItem
+from dailypapers.models import User
 from dailypapers.web.accounts import NO_STORE, message_page, render_page
 from dailypapers.web.auth import FormViewerDep, SignedInDep, Viewer, ViewerDep, safe_next
 from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
@@ -317,14 +319,19 @@ def profile(
     )
 
 
+def _account(session: Session, username: str) -> User:
+    target = store.user_by_name(session, username=username)
+    if target is None:
+        raise HTTPException(404, f"There is no account {username!r} here.")
+    return target
+
+
 @router.post("/u/{username}/ban")
 def ban(
     username: str, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, reason: FormText = ""
 ) -> Response:
     with sessions.begin() as session:
-        target = store.user_by_name(session, username=username)
-        if target is None:
-            raise HTTPException(404, f"There is no account {username!r} here.")
+        target = _account(session, username)
         moderation.ban(session, moderator=viewer.user, target=target, reason=reason, now=now)
     return RedirectResponse(profile_path(username), status_code=303, headers=NO_STORE)
 
@@ -334,9 +341,7 @@ def unban(
     username: str, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, reason: FormText = ""
 ) -> Response:
     with sessions.begin() as session:
-        target = store.user_by_name(session, username=username)
-        if target is None:
-            raise HTTPException(404, f"There is no account {username!r} here.")
+        target = _account(session, username)
         moderation.unban(session, moderator=viewer.user, target=target, reason=reason, now=now)
     return RedirectResponse(profile_path(username), status_code=303, headers=NO_STORE)
 
@@ -346,9 +351,7 @@ def set_role(
     username: str, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, role: FormText = ""
 ) -> Response:
     with sessions.begin() as session:
-        target = store.user_by_name(session, username=username)
-        if target is None:
-            raise HTTPException(404, f"There is no account {username!r} here.")
+        target = _account(session, username)
         moderation.set_role(session, admin=viewer.user, target=target, role=role, now=now)
     return RedirectResponse(profile_path(username), status_code=303, headers=NO_STORE)
 
