@@ -21,9 +21,8 @@ from dailypapers.search.service import Mode
 from dailypapers.serialize import paper_to_bibtex
 from dailypapers.store.feeds import FeedOrder, PaperCard
 from dailypapers.web.cache import CachedPage, make_page, serve_cached
-from dailypapers.web.common import CategoryQuery, PaperIdPath, card_score
+from dailypapers.web.common import CategoryQuery, PaperIdPath, canonical_id, card_score
 from dailypapers.web.deps import NowDep, PageCacheDep, SearchDep, SessionDep, SessionsDep
-from dailypapers.web.pages import canonical_id
 from dailypapers.web.periods import Period, PeriodError, PeriodKind, parse_period
 from dailypapers.web.render import paper_path
 from dailypapers.web.schemas import (

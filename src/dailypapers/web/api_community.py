@@ -26,7 +26,7 @@ from dailypapers.errors import AlreadyDone
 from dailypapers.models import User
 from dailypapers.store.community import CommentRow
 from dailypapers.web.common import PaperIdPath
-from dailypapers.web.community import arxiv_fetch, describe_place, known_paper_id
+from dailypapers.web.community import known_paper_id
 from dailypapers.web.deps import NowDep, SessionsDep, SettingsDep
 from dailypapers.web.errors import BEARER_CHALLENGE
 from dailypapers.web.render import paper_path
@@ -40,6 +40,7 @@ from dailypapers.web.schemas import (
     VoteResponse,
     hf_time,
 )
+from dailypapers.web.submit import arxiv_fetch, describe_place
 
 router = APIRouter(prefix="/api", tags=["community"])
 

@@ -31,6 +31,8 @@ from dailypapers.web import (
     api_community,
     community,
     pages,
+    search_page,
+    submit,
     subscriptions,
     syndication,
 )
@@ -137,10 +139,12 @@ def create_app(
     app.include_router(api.router)
     app.include_router(syndication.router)
     app.include_router(pages.router)
+    app.include_router(search_page.router)
     app.include_router(subscriptions.router)
     app.include_router(accounts.router)
     app.include_router(account_page.router)
     app.include_router(community.router)
+    app.include_router(submit.router)
     return app
 
 

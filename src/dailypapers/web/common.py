@@ -1,14 +1,17 @@
-"""Pieces shared by the pages, the feeds and the API: query parameters, trending lists, clock slots."""
+"""Pieces shared by the pages, the feeds and the API: query parameters, paper ids, trending lists."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Path, Query
+from fastapi import Form, Path, Query
 
 from dailypapers import store, trending
+from dailypapers.ingest.arxiv_ids import parse_arxiv_id
 from dailypapers.store.feeds import CARD_ABSTRACT_CHARS, FeedOrder, PaperCard
+from dailypapers.web.cache import CachedPage, make_page
 
 MAX_PAGE = 10_000
 CATEGORY_PATTERN = r"^([A-Za-z][A-Za-z0-9.\-]{0,31})?$"
@@ -18,6 +21,8 @@ CategoryQuery = Annotated[
     str | None,
     Query(pattern=CATEGORY_PATTERN, description="an arXiv category (cs.CL) or archive (cs)"),
 ]
+FormText = Annotated[str, Form(max_length=12_000)]
+"""A text field of a form on the site (comments are the longest)."""
 PageQuery = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
 PaperIdPath = Annotated[
     str,
@@ -27,6 +32,26 @@ PaperIdPath = Annotated[
         examples=["2104.12255"],
     ),
 ]
+
+
+HTML = "text/html; charset=utf-8"
+
+
+def html_page(body: str) -> CachedPage:
+    """A rendered page, ready for the page cache."""
+    return make_page(body.encode(), media_type=HTML)
+
+
+SINGLE_SLASH_SCHEME = re.compile(r"^(https?):/(?!/)", re.IGNORECASE)
+
+
+def canonical_id(raw: str) -> str | None:
+    """The canonical id for a versioned id or arXiv URL, when it differs from ``raw``."""
+    text = SINGLE_SLASH_SCHEME.sub(r"\1://", raw.strip())
+    parsed = parse_arxiv_id(text)
+    if parsed is not None and parsed.id != raw:
+        return parsed.id
+    return None
 
 
 def clock_slot(now: datetime, minutes: int = 10) -> int:
@@ -63,11 +88,16 @@ def card_score(card: PaperCard, now: datetime) -> trending.TrendingScore:
 
 __all__ = [
     "CATEGORY_PATTERN",
+    "HTML",
+    "SINGLE_SLASH_SCHEME",
     "CategoryQuery",
+    "FormText",
     "PageQuery",
     "PaperIdPath",
     "SortQuery",
+    "canonical_id",
     "card_score",
     "clock_slot",
+    "html_page",
     "trending_cards",
 ]

@@ -1,4 +1,4 @@
-"""Community pages and forms: upvotes, comments, submitting papers, profiles, moderation.
+"""Community pages and forms: upvotes, comments, profiles, moderation (submitting is in ``submit.py``).
 
 Forms post and redirect back (so they work without JavaScript); the upvote form answers JSON instead
 when asked for it (``Accept: application/json``), which ``app.js`` uses to vote without a reload. Every
@@ -8,49 +8,28 @@ without this browser's CSRF token is refused before anything is written.
 
 from __future__ import annotations
 
-import threading
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from dailypapers import store
 from dailypapers.community import discussion, moderation
-from dailypapers.community.submissions import Submitted, submit_paper
-from dailypapers.config import Settings
-from dailypapers.errors import InvalidInput, NotAllowed, NotFoundError, TooManyRequests, UpstreamError
-from dailypapers.ingest.clients import Clients, make_clients
-from dailypapers.ingest.records import ParsedItem
+from dailypapers.errors import InvalidInput, NotAllowed
 from dailypapers.models import User
-from dailypapers.web.accounts import NO_STORE, message_page, render_page
-from dailypapers.web.auth import FormViewerDep, SignedInDep, Viewer, ViewerDep, safe_next
-from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
-from dailypapers.web.pages import canonical_id
-from dailypapers.web.render import Renderer, paper_path, profile_path
+from dailypapers.web.accounts import NO_STORE, render_page
+from dailypapers.web.auth import FormViewerDep, SignedInDep, ViewerDep, safe_next
+from dailypapers.web.common import FormText, canonical_id
+from dailypapers.web.deps import NowDep, RendererDep, SessionsDep
+from dailypapers.web.render import paper_path, profile_path
 
 router = APIRouter(include_in_schema=False)
 
-FormText = Annotated[str, Form(max_length=12_000)]
 PROFILE_ITEMS = 50
 MODERATION_PAGE = 100
-_clients_lock = threading.Lock()
-
-
-def arxiv_fetch(request: Request) -> Any:
-    """``fetch_ids`` of one arXiv client per app, so that its pause between calls holds across requests."""
-    with _clients_lock:
-        clients: Clients | None = getattr(request.app.state, "clients", None)
-        if clients is None:
-            clients = make_clients(request.app.state.settings)
-            request.app.state.clients = clients
-
-    def fetch(ids: Any) -> list[ParsedItem]:
-        return clients.arxiv.fetch_ids(ids)
-
-    return fetch
 
 
 def known_paper_id(sessions: Any, raw: str) -> str:
@@ -174,105 +153,6 @@ def unhide(
     return RedirectResponse(f"{paper_path(paper_id)}#comment-{comment_id}", status_code=303, headers=NO_STORE)
 
 
-# -- submitting ----------------------------------------------------------------------------------------
-
-
-def _submit_form(
-    request: Request,
-    renderer: Renderer,
-    settings: Settings,
-    viewer: Viewer,
-    *,
-    value: str = "",
-    problem: str = "",
-    status: int = 200,
-) -> Response:
-    return render_page(
-        request,
-        renderer,
-        "submit.html",
-        viewer=viewer,
-        status=status,
-        nav="submit",
-        value=value,
-        problems=[problem] if problem else [],
-        limit=settings.submissions_per_day,
-    )
-
-
-@router.get("/submit")
-def submit_page(
-    request: Request, renderer: RendererDep, settings: SettingsDep, viewer: SignedInDep
-) -> Response:
-    return _submit_form(request, renderer, settings, viewer)
-
-
-def describe_place(done: Submitted) -> str:
-    place = done.place
-    when = f"{place.added_at.day} {place.added_at:%b %Y, %H:%M} UTC"
-    day = f"{place.day.day} {place.day:%b %Y}"
-    if place.source == "submission" and place.submitted_by:
-        return f"It is on the feed of {day}, submitted by {place.submitted_by} on {when}."
-    if place.submitted_by:
-        return f"It is on the feed of {day}, submitted by {place.submitted_by} (from {place.source})."
-    return f"It is on the feed of {day} (from {place.source})."
-
-
-@router.post("/submit")
-def submit(
-    request: Request,
-    renderer: RendererDep,
-    settings: SettingsDep,
-    sessions: SessionsDep,
-    viewer: FormViewerDep,
-    now: NowDep,
-    paper: FormText = "",
-) -> Response:
-    try:
-        done = submit_paper(
-            sessions, settings, user=viewer.user, text=paper, fetch=arxiv_fetch(request), now=now
-        )
-    except InvalidInput as exc:
-        return _submit_form(
-            request,
-            renderer,
-            settings,
-            viewer,
-            value=paper,
-            problem=" ".join(exc.problems.values()),
-            status=400,
-        )
-    except NotFoundError as exc:
-        return _submit_form(request, renderer, settings, viewer, value=paper, problem=str(exc), status=404)
-    except TooManyRequests as exc:
-        response = _submit_form(
-            request, renderer, settings, viewer, value=paper, problem=str(exc), status=429
-        )
-        response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
-        return response
-    except UpstreamError as exc:
-        problem = f"arXiv did not answer ({exc}). Try again in a few minutes."
-        return _submit_form(request, renderer, settings, viewer, value=paper, problem=problem, status=503)
-    if done.added:
-        heading = "Thank you: the paper is on today's feed"
-        text = f"“{done.title}” is on the feed of today, submitted by you."
-    else:
-        heading = "This paper is on the feed already"
-        text = f"“{done.title}”: {describe_place(done)}"
-    return message_page(
-        request,
-        renderer,
-        heading,
-        text,
-        viewer=viewer,
-        links=[
-            ("Open the paper", paper_path(done.paper_id)),
-            ("Today's papers", "/"),
-            ("Submit another", "/submit"),
-        ],
-    )
-
-
 # -- profiles ------------------------------------------------------------------------------------------
 
 
@@ -388,4 +268,4 @@ def moderation_page(
     )
 
 
-__all__ = ["arxiv_fetch", "describe_place", "known_paper_id", "router"]
+__all__ = ["known_paper_id", "router"]

@@ -1,4 +1,4 @@
-"""The HTML pages: feeds (day, week, month), trending, a paper, search, about.
+"""The HTML pages: feeds (day, week, month), trending, a paper, about (search is in ``search_page.py``).
 
 Feed, trending, paper and about pages are rendered once and cached as bytes (see ``cache.py``); their
 cache keys hold every parameter that changes the page, including "today" for the home page and the
@@ -10,24 +10,29 @@ a session get the same pages rendered for them, with their votes and forms, outs
 from __future__ import annotations
 
 import math
-import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from dailypapers import store, trending
 from dailypapers.community.discussion import build_threads, count_shown
-from dailypapers.ingest.arxiv_ids import abs_url, html_url, parse_arxiv_id, pdf_url
-from dailypapers.search.service import Mode
+from dailypapers.ingest.arxiv_ids import abs_url, html_url, pdf_url
 from dailypapers.serialize import paper_to_bibtex
 from dailypapers.store.feeds import FeedOrder, PaperCard
 from dailypapers.web.auth import Personal, serve_page
-from dailypapers.web.cache import CachedPage, make_page
-from dailypapers.web.common import CategoryQuery, PageQuery, SortQuery, clock_slot, trending_cards
+from dailypapers.web.cache import CachedPage
+from dailypapers.web.common import (
+    CategoryQuery,
+    PageQuery,
+    SortQuery,
+    canonical_id,
+    clock_slot,
+    html_page,
+    trending_cards,
+)
 from dailypapers.web.deps import (
     NowDep,
     PageCacheDep,
@@ -35,23 +40,15 @@ from dailypapers.web.deps import (
     SearchDep,
     SessionsDep,
 )
-from dailypapers.web.highlight import highlight, query_terms, snippet
 from dailypapers.web.images import avatar_svg, thumbnail_svg
-from dailypapers.web.periods import Period, PeriodError, PeriodKind, parse_day, parse_period
+from dailypapers.web.periods import Period, PeriodKind, parse_period
 from dailypapers.web.render import is_http_url, paper_path, short_authors
-from dailypapers.web.searching import run_search
 
 router = APIRouter(include_in_schema=False)
 
 FEED_PAGE_SIZE = 50
 TRENDING_SHOWN = 50
-SEARCH_PAGE_SIZE = 20
 SIMILAR_SHOWN = 6
-HTML = "text/html; charset=utf-8"
-
-
-def _html(body: str) -> CachedPage:
-    return make_page(body.encode(), media_type=HTML)
 
 
 def _personal_context(sessions: Any, personal: Personal | None, cards: list[PaperCard]) -> dict[str, Any]:
@@ -154,7 +151,7 @@ def _render_feed(
         ],
         **context,
     )
-    return _html(body)
+    return html_page(body)
 
 
 async def _feed(
@@ -272,7 +269,7 @@ async def trending_page(
     def make(personal: Personal | None) -> CachedPage:
         ranked = trending_cards(sessions, now=now, category=category, limit=TRENDING_SHOWN)
         extra = _personal_context(sessions, personal, [card for card, _ in ranked])
-        return _html(
+        return html_page(
             renderer.render(
                 "trending.html",
                 nav="trending",
@@ -290,7 +287,7 @@ async def trending_page(
 @router.get("/about")
 async def about(request: Request, renderer: RendererDep, cache: PageCacheDep) -> Response:
     def make(personal: Personal | None) -> CachedPage:
-        return _html(
+        return html_page(
             renderer.render(
                 "about.html",
                 nav="about",
@@ -309,17 +306,6 @@ async def about(request: Request, renderer: RendererDep, cache: PageCacheDep) ->
 # --------------------------------------------------------------------------------------------------
 # A paper
 # --------------------------------------------------------------------------------------------------
-
-_SINGLE_SLASH_SCHEME = re.compile(r"^(https?):/(?!/)", re.IGNORECASE)
-
-
-def canonical_id(raw: str) -> str | None:
-    """The canonical id for a versioned id or arXiv URL, when it differs from ``raw``."""
-    text = _SINGLE_SLASH_SCHEME.sub(r"\1://", raw.strip())
-    parsed = parse_arxiv_id(text)
-    if parsed is not None and parsed.id != raw:
-        return parsed.id
-    return None
 
 
 def _similar(search: Any, sessions: Any, paper_id: str) -> list[PaperCard]:
@@ -379,7 +365,7 @@ def _paper_page(
             "voted": {paper_id} if voted else set(),
         }
     similar = _similar(search, sessions, paper_id)
-    return _html(
+    return html_page(
         renderer.render(
             "paper.html",
             nav="",
@@ -441,141 +427,4 @@ def favicon(renderer: RendererDep) -> Response:
     return RedirectResponse(renderer.static_url("favicon.svg"), status_code=301)
 
 
-# --------------------------------------------------------------------------------------------------
-# Search
-# --------------------------------------------------------------------------------------------------
-
-
-def optional_date(value: str | None, name: str) -> date | None:
-    """A date parameter where an empty value (an empty ``<input type=date>``) means none."""
-    if value is None or not value.strip():
-        return None
-    try:
-        return parse_day(value)
-    except PeriodError as exc:
-        raise PeriodError(f"{name}: {exc}") from None
-
-
-def exact_paper(sessions: Any, q: str) -> str | None:
-    """The paper a query names on its own (an arXiv id or URL, or one of this site's ids), if known."""
-    text = q.strip()
-    if not text or " " in text:
-        return None
-    parsed = parse_arxiv_id(_SINGLE_SLASH_SCHEME.sub(r"\1://", text))
-    candidate = parsed.id if parsed else text
-    with sessions() as session:
-        return candidate if store.paper_exists(session, paper_id=candidate) else None
-
-
-def _search_page(
-    renderer: Any,
-    sessions: Any,
-    search: Any,
-    *,
-    q: str,
-    mode: Mode,
-    category: str | None,
-    since: date | None,
-    until: date | None,
-    page: int,
-    personal: Personal | None = None,
-) -> CachedPage:
-    context: dict[str, Any] = {
-        **(personal.context() if personal else {}),
-        "nav": "search",
-        "q": q,
-        "mode": mode.value,
-        "category": category or "",
-        "since": since.isoformat() if since else "",
-        "until": until.isoformat() if until else "",
-        "page": page,
-        "page_size": SEARCH_PAGE_SIZE,
-        "results": [],
-        "total": 0,
-        "pages": 1,
-        "notices": [],
-        "unavailable": None,
-        "searched": False,
-        "used_mode": mode.value,
-        "missing_ids": [],
-    }
-    if q.strip() or category or since or until:
-        outcome = run_search(
-            search,
-            q,
-            k=SEARCH_PAGE_SIZE,
-            offset=(page - 1) * SEARCH_PAGE_SIZE,
-            mode=mode,
-            since=since,
-            until=until,
-            categories=[category] if category else [],
-        )
-        terms = query_terms(outcome.query)
-        with sessions() as session:
-            cards = store.paper_cards(session, ids=outcome.hits, abstract_chars=None)
-            known = {c.id for c in cards}
-            context["missing_ids"] = [i for i in outcome.query.arxiv_ids if i not in known]
-        pages = max(1, math.ceil(outcome.total / SEARCH_PAGE_SIZE))
-        if page > pages and outcome.total:
-            raise HTTPException(404, f"Page {page} is past the last page ({pages}) of these results.")
-        scores = {h.id: h.score for h in outcome.results.hits} if outcome.results else {}
-        context.update(
-            searched=True,
-            results=[
-                {
-                    "card": card,
-                    "title": highlight(card.title, terms),
-                    "snippet": snippet(card.abstract, terms),
-                    "score": scores.get(card.id, 0.0),
-                }
-                for card in cards
-            ],
-            total=outcome.total,
-            pages=pages,
-            notices=outcome.notices,
-            unavailable=outcome.unavailable,
-            used_mode=outcome.mode.value,
-        )
-    return _html(renderer.render("search.html", **context))
-
-
-@router.get("/search")
-async def search_page(
-    request: Request,
-    renderer: RendererDep,
-    sessions: SessionsDep,
-    search: SearchDep,
-    cache: PageCacheDep,
-    q: Annotated[str, Query(max_length=2000, description="the query; see /about for its syntax")] = "",
-    mode: Annotated[Mode, Query(description="hybrid, bm25 (keywords) or dense (semantic)")] = Mode.hybrid,
-    category: CategoryQuery = None,
-    since: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-    until: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-    page: Annotated[int, Query(ge=1, le=500)] = 1,
-) -> Response:
-    since_day, until_day = optional_date(since, "since"), optional_date(until, "until")
-    category = category or None
-    exact = await run_in_threadpool(exact_paper, sessions, q)
-    if exact is not None:
-        return RedirectResponse(paper_path(exact), status_code=303)
-    key = ("search", q, mode.value, category, since_day, until_day, page)
-    return await serve_page(
-        request,
-        cache,
-        key,
-        lambda personal: _search_page(
-            renderer,
-            sessions,
-            search,
-            q=q,
-            mode=mode,
-            category=category,
-            since=since_day,
-            until=until_day,
-            page=page,
-            personal=personal,
-        ),
-    )
-
-
-__all__ = ["TRENDING_SHOWN", "canonical_id", "router"]
+__all__ = ["FEED_PAGE_SIZE", "TRENDING_SHOWN", "router"]
