@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "How many times a request that failed with 429, 503, a timeout or a dropped connection"
-            " is retried."
+            " is retried (a host name that does not resolve and a refused connection are not)."
         ),
     )
     ingest_batch_size: int = Field(
@@ -244,8 +244,35 @@ class Settings(BaseSettings):
         default=10,
         ge=0,
         description=(
-            "Papers one account may submit to the feed per day (UTC); 0 turns submissions off. "
+            "Papers one account may submit to the feed or fetch from arXiv per day (UTC); every try "
+            "counts, whether arXiv had the paper or not. 0 turns submitting and fetching off. "
             "Moderators and admins have no limit."
+        ),
+    )
+    submission_max_age_days: int = Field(
+        default=14,
+        ge=0,
+        description=(
+            "Days after a paper's first version on arXiv during which it may be submitted to the feed "
+            "(as on Hugging Face); 0 means no limit. Moderators follow the same rule."
+        ),
+    )
+    submission_fetch_budget_seconds: float = Field(
+        default=10.0,
+        gt=0.0,
+        le=60.0,
+        description=(
+            "The most time one submission or fetch on the site may spend waiting for arXiv, pauses and "
+            "retries included; past it the visitor is told arXiv could not be reached."
+        ),
+    )
+    submission_fetch_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description=(
+            "arXiv look-ups the site makes at once for submissions and fetches; as many more may wait "
+            "for a turn, and any beyond that are refused at once with a message to try again later."
         ),
     )
     login_failures_per_account: int = Field(

@@ -11,7 +11,8 @@ line and exits with ``error.exit_code``, the web app maps them to HTTP statuses.
     ├── IngestError             a whole input cannot be read
     │   ├── UnknownFormatError  content matches no supported format
     │   └── FormatError         the format is known but the file is broken (empty, truncated, bad encoding)
-    ├── UpstreamError           arXiv or Hugging Face failed after all retries
+    ├── UpstreamError           arXiv or Hugging Face failed after all retries, or within the time allowed
+    │   └── UpstreamBusy        too many look-ups are already waiting; nothing was asked upstream
     ├── SearchError             a query or index problem the user can fix
     ├── SubscriptionError       a subscription that cannot be made as asked (bad address, options)
     ├── MailError               the SMTP server could not be reached or refused a mail
@@ -67,6 +68,12 @@ class UpstreamError(DailyPapersError):
         self.url = url
         self.status = status
         super().__init__(message)
+
+
+class UpstreamBusy(UpstreamError):
+    """The site's few upstream look-up slots are all taken, so this one was not even started."""
+
+    exit_code = 75  # EX_TEMPFAIL
 
 
 class SearchError(DailyPapersError):

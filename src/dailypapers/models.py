@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -63,6 +64,8 @@ class Paper(Base):
     authors: Mapped[list[str]] = mapped_column(default=list)
     categories: Mapped[list[str]] = mapped_column(default=list)
     primary_category: Mapped[str | None] = mapped_column(String(32))
+    # True when no source gave categories and they were predicted from similar papers; real ones replace them.
+    categories_predicted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int | None] = mapped_column(Integer)
     versions: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -112,6 +115,17 @@ class PaperSource(Base):
     paper: Mapped[Paper] = relationship(back_populates="sources")
 
     __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class PaperAlias(Base):
+    """An id a paper was known by before it was merged into another (a listing paper into its arXiv
+    paper), kept so that links and bookmarks to the old id still lead somewhere."""
+
+    __tablename__ = "paper_aliases"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
 
 
 class FeedEntry(Base):
@@ -430,6 +444,39 @@ class Submission(Base):
     __table_args__ = (Index("ix_submissions_user_id_created_at", "user_id", "created_at"),)
 
 
+SUBMISSION_ACTIONS = ("submit", "fetch")
+SUBMISSION_OUTCOMES = ("pending", "added", "already", "fetched", "not_found", "too_old", "failed", "busy")
+
+
+class SubmissionAttempt(Base):
+    """Every paper an account asked to submit to the feed or fetch from arXiv, whatever came of it.
+
+    The daily limit counts these rows, not the papers that reached the feed: a look-up that arXiv answered
+    with nothing, or that failed, costs the site and arXiv as much as one that worked. The row is written,
+    as ``pending``, before any upstream work starts, so a crash midway still counts. ``paper_id`` is the
+    arXiv id asked for, which may name no paper at all, hence no foreign key.
+    """
+
+    __tablename__ = "submission_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    paper_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_submission_attempts_user_id_created_at", "user_id", "created_at"),
+        CheckConstraint("action IN ('submit', 'fetch')", name="action"),
+        CheckConstraint(
+            "outcome IN ('pending', 'added', 'already', 'fetched', 'not_found', 'too_old', 'failed', 'busy')",
+            name="outcome",
+        ),
+    )
+
+
 class ModerationAction(Base):
     """Every moderation decision: who (``None``: the operator, from the command line), what, to whom."""
 
@@ -447,6 +494,8 @@ class ModerationAction(Base):
 
 __all__ = [
     "ROLES",
+    "SUBMISSION_ACTIONS",
+    "SUBMISSION_OUTCOMES",
     "ApiToken",
     "Base",
     "Comment",
@@ -459,9 +508,11 @@ __all__ = [
     "OutboxMessage",
     "Paper",
     "PaperActivity",
+    "PaperAlias",
     "PaperCategory",
     "PaperSource",
     "Submission",
+    "SubmissionAttempt",
     "Subscription",
     "User",
     "UserSession",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -39,6 +40,8 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         "authors": list(paper.authors or []),
         "categories": list(paper.categories or []),
         "primary_category": paper.primary_category,
+        # Categories no source gave, predicted from the nearest papers (shown with a "predicted" marker).
+        "categories_predicted": bool(paper.categories_predicted),
         "published": iso(paper.published_at),
         "updated": iso(paper.updated_at),
         "versions": list(paper.versions or []),
@@ -72,12 +75,38 @@ def _bibtex_escape(text: str) -> str:
     return "".join(part if part.startswith("$") else _BIBTEX_SPECIAL.sub(r"\\\1", part) for part in parts)
 
 
+# Words that make a poor citation key: "On the ...", "Towards a ...".
+_KEY_STOPWORDS = frozenset(
+    """a an and are as at be by can do does for from how in into is it its of on or our the their to
+    toward towards via what when where which why with without""".split()
+)
+
+
+def _ascii_words(text: str) -> list[str]:
+    # Erdős -> erdos: keys are ASCII so that every BibTeX tool accepts them.
+    folded = (
+        unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode("ascii")
+        for word in re.findall(r"[^\W_]+", text)
+    )
+    return [word for word in (re.sub(r"[^A-Za-z0-9]", "", w) for w in folded) if word]
+
+
 def bibtex_key(paper: Paper) -> str:
-    first_author = (paper.authors or ["anonymous"])[0]
-    surname = re.sub(r"[^A-Za-z]", "", first_author.split()[-1] if first_author.split() else "anon") or "anon"
-    year = paper.published_at.year if paper.published_at else "nd"
-    word = next((w for w in re.findall(r"[A-Za-z]+", paper.title) if len(w) > 3), "paper")
-    return f"{surname.lower()}{year}{word.lower()}"
+    """``surname`` + ``year`` + first telling word of the title (``vaswani2017attention``).
+
+    A paper without authors or date (one from a copied listing) takes its key from the title alone,
+    from its first two telling words (``matryoshkarepresentation``), never an invented author or year.
+    """
+    words = [w.lower() for w in _ascii_words(paper.title or "") if w.lower() not in _KEY_STOPWORDS]
+    words = [w for w in words if len(w) > 1] or ["paper"]
+    surname = ""
+    if paper.authors:
+        names = _ascii_words(paper.authors[0])
+        surname = names[-1].lower() if names else ""
+    year = str(paper.published_at.year) if paper.published_at else ""
+    if not surname and not year:
+        return "".join(words[:2])
+    return f"{surname}{year}{words[0]}"
 
 
 def paper_to_bibtex(paper: Paper) -> str:

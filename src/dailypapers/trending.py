@@ -7,7 +7,12 @@ with many::
     points = upvotes + COMMENT_WEIGHT × comments + CODE_BONUS × has_code + BASE_POINTS
     score  = points / (age_hours + AGE_OFFSET_HOURS) ^ GRAVITY
 
-* ``age_hours`` counts from the start (00:00 UTC) of the day the paper appeared on the daily feed;
+* ``age_hours`` counts from the start (00:00 UTC) of the day the paper appeared on the daily feed, but
+  from no later than ``FIRST_VERSION_DAYS`` after the day of its first arXiv version: a paper from years
+  ago that someone puts on today's feed counts as years old, so it cannot pass this week's papers with
+  no votes at all. Papers reach Hugging Face's feed up to two weeks after their first version (its rule
+  for submissions), so within that grace the feed day alone counts, and a paper featured a week after
+  it appeared competes with its feed day on equal terms;
 * comments count half a vote: a comment takes more effort than a vote but is also how disagreement
   shows, so it is weaker evidence that a paper is worth reading;
 * released code is worth a few votes, because a paper whose code can be run is more useful to most
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 GRAVITY = 1.8
@@ -30,6 +35,7 @@ COMMENT_WEIGHT = 0.5
 CODE_BONUS = 2.0
 BASE_POINTS = 1.0
 AGE_OFFSET_HOURS = 2.0
+FIRST_VERSION_DAYS = 14
 CANDIDATES = 1000
 """How many of the most recent feed entries are scored for the trending list."""
 
@@ -39,6 +45,7 @@ CONSTANTS: dict[str, float] = {
     "CODE_BONUS": CODE_BONUS,
     "BASE_POINTS": BASE_POINTS,
     "AGE_OFFSET_HOURS": AGE_OFFSET_HOURS,
+    "FIRST_VERSION_DAYS": FIRST_VERSION_DAYS,
 }
 
 
@@ -52,9 +59,20 @@ FORMULA = (
 )
 
 
+AGE_RULE = (
+    "age_hours counts from 00:00 UTC of the day the paper appeared on the feed, but from no later than "
+    f"{FIRST_VERSION_DAYS} days after the day of its first arXiv version"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class TrendingScore:
-    """A score with every input that made it, for showing how it was computed."""
+    """A score with every input that made it, for showing how it was computed.
+
+    ``age_from`` is the day the age counts from, ``feed_day`` the day the paper is on the feed and
+    ``first_version`` the day of its first arXiv version, when known; ``age_from`` is earlier than the feed
+    day when the paper reached the feed more than ``FIRST_VERSION_DAYS`` after its first version.
+    """
 
     upvotes: int
     comments: int
@@ -62,11 +80,27 @@ class TrendingScore:
     age_hours: float
     points: float
     score: float
+    feed_day: date | None = None
+    age_from: date | None = None
+    first_version: date | None = None
+
+    @property
+    def age_origin(self) -> str:
+        """Where the age counts from, in words."""
+        if self.age_from is None:
+            return ""
+        if self.feed_day is not None and self.age_from < self.feed_day and self.first_version is not None:
+            return (
+                f"{self.age_from.isoformat()}, {FIRST_VERSION_DAYS} days after its first version of "
+                f"{self.first_version.isoformat()} (on the feed {self.feed_day.isoformat()})"
+            )
+        return f"{self.age_from.isoformat()}, the feed day"
 
     @property
     def explanation(self) -> str:
+        origin = f"age_hours from {self.age_origin}: " if self.age_from is not None else ""
         return (
-            f"({self.upvotes} + {_number(COMMENT_WEIGHT)} × {self.comments}"
+            f"{origin}({self.upvotes} + {_number(COMMENT_WEIGHT)} × {self.comments}"
             f" + {_number(CODE_BONUS)} × {int(self.has_code)} + {_number(BASE_POINTS)})"
             f" / ({self.age_hours:.1f} + {_number(AGE_OFFSET_HOURS)})^{_number(GRAVITY)}"
             f" = {_number(self.points)} / {(self.age_hours + AGE_OFFSET_HOURS) ** GRAVITY:.4g}"
@@ -84,11 +118,40 @@ def age_hours(day: date, now: datetime) -> float:
     return max(0.0, (aware - posted_at(day)).total_seconds() / 3600)
 
 
-def trending_score(*, upvotes: int, comments: int, has_code: bool, day: date, now: datetime) -> TrendingScore:
-    age = age_hours(day, now)
+def _utc_day(moment: datetime | date) -> date:
+    if isinstance(moment, datetime):
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).date()
+    return moment
+
+
+def age_start(day: date, published: datetime | date | None) -> date:
+    """The day a paper's age counts from: its feed day, or ``FIRST_VERSION_DAYS`` after its first version's
+    day when that is earlier."""
+    if published is None:
+        return day
+    return min(day, _utc_day(published) + timedelta(days=FIRST_VERSION_DAYS))
+
+
+def trending_score(
+    *,
+    upvotes: int,
+    comments: int,
+    has_code: bool,
+    day: date,
+    now: datetime,
+    published: datetime | date | None = None,
+) -> TrendingScore:
+    """The score of a paper on the feed of ``day``; ``published`` is when its first version appeared
+    (``papers.published_at``); without it the age counts from the feed day alone."""
+    start = age_start(day, published)
+    age = age_hours(start, now)
     points = upvotes + COMMENT_WEIGHT * comments + CODE_BONUS * int(has_code) + BASE_POINTS
     score = points / (age + AGE_OFFSET_HOURS) ** GRAVITY
-    return TrendingScore(upvotes, comments, has_code, age, points, score)
+    first = _utc_day(published) if published is not None else None
+    return TrendingScore(
+        upvotes, comments, has_code, age, points, score, feed_day=day, age_from=start, first_version=first
+    )
 
 
 T = TypeVar("T")
@@ -105,15 +168,18 @@ def rank_trending(
 
 __all__ = [
     "AGE_OFFSET_HOURS",
+    "AGE_RULE",
     "BASE_POINTS",
     "CANDIDATES",
     "CODE_BONUS",
     "COMMENT_WEIGHT",
     "CONSTANTS",
+    "FIRST_VERSION_DAYS",
     "FORMULA",
     "GRAVITY",
     "TrendingScore",
     "age_hours",
+    "age_start",
     "posted_at",
     "rank_trending",
     "trending_score",

@@ -48,6 +48,7 @@ def community_site(
             "smtp_port": smtp.port,
             "smtp_security": "none",
             "arxiv_api_url": arxiv.url("/api/query"),
+            "submission_max_age_days": 0,
         }
     )
     try:

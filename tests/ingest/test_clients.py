@@ -505,18 +505,82 @@ def test_404_fails_at_once(server: ReplayServer, clock: FakeClock) -> None:
     assert clock.sleeps == []
 
 
-def test_a_refused_connection_is_retried_then_reported(clock: FakeClock) -> None:
+def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    # The port is closed again: connecting to it is refused.
-    with polite_http(clock, max_retries=2) as http, pytest.raises(UpstreamError) as caught:
+        return int(probe.getsockname()[1])
+    # The port is closed again on return: connecting to it is refused.
+
+
+def test_a_refused_connection_fails_at_once_without_backoff(clock: FakeClock) -> None:
+    port = closed_port()
+    with polite_http(clock, max_retries=5) as http, pytest.raises(UpstreamError) as caught:
         http.get(f"http://127.0.0.1:{port}/api/query")
 
     message = str(caught.value)
     assert "\n" not in message
-    assert "127.0.0.1" in message and "ConnectError" in message and "3 tries" in message
-    assert len(clock.sleeps) == 2
+    assert "127.0.0.1" in message and "connection was refused" in message
+    assert clock.sleeps == []
+
+
+def test_a_host_name_that_does_not_resolve_is_not_retried_like_a_503(clock: FakeClock) -> None:
+    # .invalid never resolves (RFC 6761), so the look-up fails locally without any network.
+    with polite_http(clock, max_retries=5) as http, pytest.raises(UpstreamError) as caught:
+        http.get("http://export.arxiv.invalid/api/query")
+
+    assert "host name could not be resolved" in str(caught.value)
+    assert clock.sleeps == []
+
+
+def test_a_deadline_ends_backoff_that_would_pass_it(server: ReplayServer, clock: FakeClock) -> None:
+    server.routes["/busy"] = lambda _request: Reply(503)
+    http = polite_http(clock, max_retries=5, backoff_base=2.0)
+    with http, http.deadline(clock.now + 5.0), pytest.raises(UpstreamError) as caught:
+        http.get(server.url("/busy"))
+    # The first backoff (2 to 3 s) fits in 5 s, the second (4 to 6 s) would not: nothing sleeps past it.
+    assert len(clock.sleeps) == 1 and sum(clock.sleeps) < 5.0
+    assert len(server.requests) == 2
+    assert "HTTP 503" in str(caught.value) and "gave up after 2 tries" in str(caught.value)
+
+
+def test_retry_after_is_honoured_without_a_deadline_and_refused_past_one(
+    server: ReplayServer, clock: FakeClock
+) -> None:
+    busy = Reply(503, headers={"Retry-After": "30"})
+    server.routes["/x"] = sequence(busy, busy, Reply(body=b"ok"))
+    with polite_http(clock) as http:
+        with http.deadline(clock.now + 10.0), pytest.raises(UpstreamError):
+            http.get(server.url("/x"))
+        assert clock.sleeps == []
+        # Outside the block the same client waits as long as the server asks (the CLI's fetches).
+        assert http.get(server.url("/x")) == b"ok"
+    assert clock.sleeps == [30.0]
+
+
+def test_a_deadline_shortens_the_request_timeout(server: ReplayServer, clock: FakeClock) -> None:
+    server.routes["/slow"] = lambda _request: Reply(body=b"late", delay=1.0)
+    started = time.monotonic()
+    http = polite_http(clock, timeout=30.0)
+    with http, http.deadline(clock.now + 0.2), pytest.raises(UpstreamError):
+        http.get(server.url("/slow"))
+    assert time.monotonic() - started < 0.9
+    assert len(server.requests) == 1 and clock.sleeps == []
+
+
+def test_the_pause_between_calls_is_not_waited_past_a_deadline(
+    server: ReplayServer, clock: FakeClock
+) -> None:
+    server.routes["/x"] = lambda _request: Reply(body=b"ok")
+    with polite_http(clock, min_interval=3.0) as http:
+        http.get(server.url("/x"))
+        with http.deadline(clock.now + 2.0), pytest.raises(UpstreamError) as caught:
+            http.get(server.url("/x"))
+        assert "its turn would come in 3 s" in str(caught.value)
+        assert clock.sleeps == []
+        with http.deadline(clock.now + 5.0):
+            assert http.get(server.url("/x")) == b"ok"
+    assert clock.sleeps == [pytest.approx(3.0)]
+    assert len(server.requests) == 2
 
 
 # -- politeness --------------------------------------------------------------------------------------

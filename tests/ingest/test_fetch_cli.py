@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +15,7 @@ from typer.testing import CliRunner
 
 from dailypapers.cli import app
 from dailypapers.models import FeedEntry, Paper
-from tests.replay import ATOM, ReplayServer, Reply, Request, feed_entries, repage
+from tests.replay import ATOM, ReplayServer, Reply, Request, entry_id, feed_entries, repage
 
 
 @pytest.fixture
@@ -102,3 +104,73 @@ def test_fetch_refuses_a_nonsense_category(fetch_env: dict[str, str], server: Re
     assert result.exit_code != 0
     assert "cs.CL" in result.output
     assert server.requests == []
+
+
+def _id_list_route(shared_data: Path) -> Any:
+    """The arXiv API answering ``id_list`` from every recorded response: the entries of the ids asked
+    for that arXiv has (unknown ids are simply missing), in the order asked, paged like any query."""
+    recorded = sorted((shared_data / "arxiv" / "api-atom").glob("*.xml"))
+    template = (shared_data / "arxiv" / "api-atom" / "sotawhat-arxiv_transformer.xml").read_bytes()
+    by_id = {entry_id(e): e for path in recorded for e in feed_entries(path.read_bytes())}
+
+    def route(request: Request) -> Reply:
+        wanted = [re.sub(r"v\d+$", "", i) for i in (request.param("id_list") or "").split(",") if i]
+        entries = [by_id[i] for i in wanted if i in by_id]
+        start, count = int(request.param("start") or 0), int(request.param("max_results") or 10)
+        return Reply(body=repage(template, entries, start, count))
+
+    return route
+
+
+def test_fetch_hf_looks_the_categories_up_on_arxiv(
+    fetch_env: dict[str, str], server: ReplayServer, shared_data: Path, sessions: sessionmaker[Session]
+) -> None:
+    # The real feed of a day, three of whose papers arXiv's recorded answers describe.
+    items = json.loads(
+        (shared_data / "hf-daily-papers" / "daily_papers-2026-07-31.all-news-ai.json").read_text()
+    )
+    on_arxiv = ["2606.13677", "2606.13591", "1605.08386"]
+    for item, arxiv_id in zip(items, on_arxiv, strict=False):
+        item["paper"]["id"] = arxiv_id
+    body = json.dumps(items).encode()
+    server.routes["/hf/api/daily_papers"] = lambda request: Reply(body=body)
+    server.routes["/api/query"] = _id_list_route(shared_data)
+
+    report = invoke(fetch_env, "fetch", "hf", "--date", "2026-07-31", "--json")
+    assert report["new"] == 5
+    assert report["arxiv_lookup"] == {"asked": 5, "found": 3, "failed": None}
+    asked = [r for r in server.requests if r.path == "/api/query"]
+    assert len(asked) == 1  # one batched id_list call, not one per paper
+    assert sorted((asked[0].param("id_list") or "").split(",")) == sorted(i["paper"]["id"] for i in items)
+    with sessions() as session:
+        papers = {p.id: p for p in session.scalars(select(Paper))}
+    assert papers["2606.13677"].categories == ["cs.RO", "cs.AI", "cs.CV", "cs.LG"]
+    assert papers["1605.08386"].primary_category == "math.CO"
+    assert not any(papers[i].categories_predicted for i in on_arxiv)
+    assert {s.source for s in papers["2606.13677"].sources} == {"huggingface", "arxiv-api"}
+    assert [i for i, p in papers.items() if not p.categories] == [i["paper"]["id"] for i in items[3:]]
+
+    # Known now: a second fetch of the day asks arXiv only for the two it did not know.
+    server.requests.clear()
+    again = invoke(fetch_env, "fetch", "hf", "--date", "2026-07-31", "--json")
+    assert again["arxiv_lookup"]["asked"] == 2
+    assert (
+        sorted(server.requests[-1].param("id_list").split(","))
+        == sorted(  # type: ignore[union-attr]
+            i["paper"]["id"] for i in items[3:]
+        )
+    )
+
+
+def test_fetch_hf_goes_on_when_arxiv_fails(
+    fetch_env: dict[str, str], server: ReplayServer, shared_data: Path, sessions: sessionmaker[Session]
+) -> None:
+    body = (shared_data / "hf-daily-papers" / "daily_papers-2026-07-31.all-news-ai.json").read_bytes()
+    server.routes["/hf/api/daily_papers"] = lambda request: Reply(body=body)
+    server.routes["/api/query"] = lambda request: Reply(status=400, body=b"bad request")
+    result = CliRunner().invoke(app, ["fetch", "hf", "--date", "2026-07-31", "--json"], env=fetch_env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["new"] == 5 and report["arxiv_lookup"]["found"] == 0
+    assert "400" in report["arxiv_lookup"]["failed"]
+    assert "categories not looked up on arXiv" in result.stderr and "Traceback" not in result.output

@@ -139,7 +139,7 @@ def test_items_without_id_or_title_are_rejected() -> None:
     assert items[1] == Rejected("item 2", "item has no paper.id")
     assert items[2] == Rejected("item 3", "paper 2606.00002 has no title")
     assert items[3] == Rejected("item 4", "paper.id 'not-an-id' is not an arXiv id")
-    assert items[4] == Rejected("item 5", "item is not a JSON object")
+    assert items[4] == Rejected("item 5", "item is a JSON string, expected an object")
     assert items[5] == Rejected("item 6", "item has no paper object")
 
 

@@ -108,9 +108,11 @@ def test_author_suffixes_affiliations_and_latex(records: dict[str, PaperRecord])
     assert records["0704.0200"].categories == ["hep-ph", "nucl-ex"]
 
 
-def test_latex_in_titles_and_abstracts_is_kept(records: dict[str, PaperRecord]) -> None:
+def test_latex_math_is_kept_and_text_accents_become_unicode(records: dict[str, PaperRecord]) -> None:
     assert records["0704.0005"].title == r"From dyadic $\Lambda_{\alpha}$ to $\Lambda_{\alpha}$"
-    assert records["0704.0019"].title.endswith(r"the Gr\"obner basis")
+    assert records["0704.0019"].title.endswith("the Gröbner basis")
+    assert "lower bound of Révész and Sarantopoulos" in records["0704.0028"].abstract
+    assert "Djoković's and Winkler's relations" in records["0704.0010"].abstract
     assert r"$(k,\ell)$-pebble game" in records["0704.0002"].abstract
     assert records["0704.0002"].categories == ["math.CO", "cs.CG"]
 

@@ -24,12 +24,14 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -143,28 +145,66 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+LABEL_WIDTH = 22
+"""Characters of a bar's label: with the bar and its figures, a row fits 80 columns."""
+
+
+class RateColumn(ProgressColumn):
+    """Items per second (``120/s``), or nothing until there is a rate to show."""
+
+    max_refresh = 0.5
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        # A handful of steps ("Keyword index 1/2") has no meaningful rate.
+        if speed is None or (task.total is not None and task.total < 10):
+            return Text("", style="progress.data.speed")
+        shown = f"{speed:,.0f}/s" if speed >= 10 else f"{speed:.1f}/s"
+        return Text(shown, style="progress.data.speed")
+
+
+def make_progress(unit: str = "bytes", *, console: Console | None = None) -> Progress:
+    """Rows of label, bar, done/total, rate and time left, that stay readable in 80 columns.
+
+    The label has a fixed width and long ones (file paths) are cut with an ellipsis; left to Rich, a
+    long label squeezed the bar and the figures of every row to "━ … ?".
+    """
+    counters: tuple[ProgressColumn, ...] = (
+        (DownloadColumn(), TransferSpeedColumn()) if unit == "bytes" else (MofNCompleteColumn(), RateColumn())
+    )
+    return Progress(
+        TextColumn(
+            "[bold]{task.description}",
+            table_column=Column(width=LABEL_WIDTH, no_wrap=True, overflow="ellipsis"),
+        ),
+        BarColumn(bar_width=16),
+        *counters,
+        TimeRemainingColumn(),
+        console=console or err_console,
+        transient=False,
+    )
+
+
+def short_label(label: str) -> str:
+    """A file's name, or the end of it, in :data:`LABEL_WIDTH` characters."""
+    name = Path(label).name or label
+    return name if len(name) <= LABEL_WIDTH else "…" + name[-(LABEL_WIDTH - 1) :]
+
+
 @contextmanager
 def progress_bar(
-    enabled: bool, *, unit: str = "bytes"
+    enabled: bool, *, unit: str = "bytes", console: Console | None = None
 ) -> Iterator[Callable[[str, int, int | None], None] | None]:
-    """A Rich progress bar fed by (label, done, total) callbacks; silent when disabled."""
+    """A Rich progress bar fed by (label, done, total) callbacks, one row per label; silent when disabled."""
     if not enabled:
         yield None
         return
-    counters = (DownloadColumn(), TransferSpeedColumn()) if unit == "bytes" else (MofNCompleteColumn(),)
-    progress = Progress(
-        TextColumn("[bold]{task.description}", justify="left"),
-        BarColumn(),
-        *counters,
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=False,
-    )
+    progress = make_progress(unit, console=console)
     tasks: dict[str, TaskID] = {}
 
     def update(label: str, done: int, total: int | None) -> None:
         if label not in tasks:
-            tasks[label] = progress.add_task(Path(label).name, total=total)
+            tasks[label] = progress.add_task(short_label(label), total=total)
         progress.update(tasks[label], completed=done, total=total)
 
     with progress:
@@ -203,7 +243,8 @@ def search_runtime() -> Any:
 
 
 def update_index_after_ingest(rt: Runtime, *, quiet: bool) -> None:
-    """Keep search in step with the papers; a failure here does not undo the ingest."""
+    """Keep search in step with the papers, then predict the categories that no source gave (they need
+    the new papers' vectors). A failure here does not undo the ingest."""
     try:
         with progress_bar(not quiet and err_console.is_terminal, unit="items") as progress:
             built = search_runtime().update_index(rt.settings, rt.sessions, progress=progress)
@@ -219,6 +260,19 @@ def update_index_after_ingest(rt: Runtime, *, quiet: bool) -> None:
         err_console.print(
             f"Search index {built.version}: {built.documents:,} papers, {built.embedded:,} embedded, "
             f"{built.reused:,} reused.",
+            highlight=False,
+        )
+    predict_categories_after_index(rt, quiet=quiet)
+
+
+def predict_categories_after_index(rt: Runtime, *, quiet: bool) -> None:
+    from dailypapers.categories import predict_missing
+
+    report = predict_missing(rt.settings, rt.sessions)
+    if report.predicted and not quiet:
+        err_console.print(
+            f"Categories predicted for {report.predicted:,} papers that no source gave any "
+            "(from their nearest papers; `dailypapers categories lookup` asks arXiv for the real ones).",
             highlight=False,
         )
 

@@ -42,7 +42,7 @@ from dailypapers.cli.common import (
 from dailypapers.errors import ConfigurationError, DailyPapersError, NotFoundError
 from dailypapers.ingest.formats.detect import Format
 from dailypapers.ingest.pipeline import Ingestor
-from dailypapers.ingest.records import new_on_feed
+from dailypapers.ingest.records import PaperRecord, new_on_feed
 from dailypapers.serialize import paper_to_bibtex, paper_to_dict
 
 # --------------------------------------------------------------------------------------------------
@@ -219,12 +219,30 @@ def fetch_hf(
     dry_run: DryRun = False,
     as_json: AsJson = False,
 ) -> None:
-    """The Hugging Face daily papers of one day, with their upvotes and submitters."""
+    """The Hugging Face daily papers of one day, with their upvotes and submitters.
+
+    Hugging Face names no categories, so they are then looked up on the arXiv API (100 ids a call, at
+    arXiv's pace); those arXiv cannot give are predicted from similar papers after the index update.
+    """
+    from dailypapers.cli.categories import lookup_categories
+
     rt = runtime(ctx)
     feed_day = parse_day(day, "--date")
+    label = f"Hugging Face {feed_day}"
     with _clients(rt) as made:
         records = made.hf.daily_papers(feed_day)
-        _ingest_fetched(rt, records, label=f"Hugging Face {feed_day}", dry_run=dry_run, as_json=as_json)
+        ingestor = Ingestor(rt.sessions, batch_size=rt.settings.ingest_batch_size, dry_run=dry_run)
+        report = ingestor.ingest_records(records, label=label)
+        ids = [r.arxiv_id for r in records if isinstance(r, PaperRecord) and r.arxiv_id]
+        # A dry run writes nothing, so there is nothing to look up for.
+        lookup = None if dry_run else lookup_categories(rt, made, ids, dry_run=dry_run, quiet=as_json)
+    if as_json:
+        print_json({**report.to_json(), "arxiv_lookup": lookup.to_json() if lookup else None})
+    else:
+        print_ingest_report(report, dry_run=dry_run, what=label)
+    looked_up = lookup is not None and lookup.report is not None and lookup.report.updated
+    if rt.settings.auto_index and not dry_run and (report.new or report.updated or looked_up):
+        update_index_after_ingest(rt, quiet=as_json)
 
 
 @app.command()

@@ -106,7 +106,12 @@ def end_of_feed_day_score(card: PaperCard) -> trending.TrendingScore | None:
         return None
     end = trending.posted_at(card.day) + timedelta(days=1)
     return trending.trending_score(
-        upvotes=card.upvotes, comments=card.num_comments, has_code=card.has_code, day=card.day, now=end
+        upvotes=card.upvotes,
+        comments=card.num_comments,
+        has_code=card.has_code,
+        day=card.day,
+        now=end,
+        published=card.published_at,
     )
 
 

@@ -1,4 +1,4 @@
-"""Polite HTTP for upstream services: spacing between calls, retries with backoff, Retry-After.
+"""Polite HTTP for upstream services: spacing between calls, retries with backoff, Retry-After, deadlines.
 
 * arXiv asks for at least 3 seconds between calls, so requests to one site *start* at least
   ``min_interval`` seconds apart (``export.arxiv.org`` and ``oaipmh.arxiv.org`` are one site,
@@ -7,7 +7,12 @@
 * 429 and the 5xx statuses that mean "not now", timeouts and dropped connections are retried with
   exponential backoff and jitter; a ``Retry-After`` header wins over the backoff. arXiv's OAI-PMH
   endpoint uses 503 + ``Retry-After`` for flow control, so honouring it is part of normal paging.
+* A host name that does not resolve and a connection that is refused or cannot be routed fail at once:
+  they say that the address is wrong or the network is down, which waiting a minute rarely changes, and
+  retrying them like a busy server kept callers waiting for minutes.
 * Any other 4xx fails at once: asking again will not change the answer.
+* Callers that must answer someone who waits (the web site) run their calls under :meth:`deadline`:
+  every try, pause and wait then fits in a total budget, and what would pass it fails at once.
 
 Clock, sleep, randomness and the HTTP transport are injected, so tests drive a real local server
 with a fake clock and never wait for real.
@@ -15,11 +20,14 @@ with a fake clock and never wait for real.
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
+import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -36,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 600.0
+UNREACHABLE_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH})
 
 Params = Mapping[str, str | int]
 
@@ -66,6 +75,29 @@ def _tries(count: int) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.0f} s" if value >= 10 or value == int(value) else f"{value:.1f} s"
+
+
+def unreachable_reason(exc: BaseException) -> str | None:
+    """Why a connection could not even be opened, when retrying soon will not help; else ``None``.
+
+    httpx wraps the operating system's error twice (httpx, then httpcore), so the chain is walked.
+    """
+    seen: BaseException | None = exc
+    for _ in range(8):  # the chain is short; the bound only guards against a cycle
+        if seen is None:
+            return None
+        if isinstance(seen, socket.gaierror):
+            return "its host name could not be resolved"
+        if isinstance(seen, OSError) and seen.errno in UNREACHABLE_ERRNOS:
+            if seen.errno == errno.ECONNREFUSED:
+                return "the connection was refused"
+            return "there is no route to it"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+class _OutOfTime(Exception):
+    """The next step would pass the caller's deadline."""
 
 
 class PoliteHttp:
@@ -121,6 +153,8 @@ class PoliteHttp:
         # One lock for the pacing bookkeeping: two threads sharing this client must not both decide
         # that the interval has passed and fire at once. It is held while pausing, which is the point.
         self._pace_lock = threading.Lock()
+        # Deadlines are per thread: the web app's look-up workers share this client, each with its own.
+        self._local = threading.local()
 
     @classmethod
     def from_settings(
@@ -164,82 +198,147 @@ class PoliteHttp:
     ) -> None:
         self.close()
 
+    @contextmanager
+    def deadline(self, at: float) -> Iterator[None]:
+        """Within the block, every ``get`` of this thread ends by ``at`` (on the injected ``monotonic``
+        clock): request timeouts shrink to the time left, and a pause, backoff or ``Retry-After`` wait that
+        would end later fails at once with :class:`UpstreamError` instead of sleeping."""
+        previous = getattr(self._local, "deadline", None)
+        self._local.deadline = at if previous is None else min(at, previous)
+        try:
+            yield
+        finally:
+            self._local.deadline = previous
+
+    def _time_left(self) -> float | None:
+        deadline: float | None = getattr(self._local, "deadline", None)
+        return None if deadline is None else deadline - self._monotonic()
+
     # -- requests --------------------------------------------------------------------------------
 
     def get(self, url: str, params: Params | None = None) -> bytes:
         """GET ``url`` and return the body, pacing and retrying as described on the class."""
         host = httpx.URL(url).host
-        site = _site(host)
         label = f"{self.name} ({host})" if self.name else host
         path = httpx.URL(url).path or "/"
         attempts = self.max_retries + 1
         for attempt in range(1, attempts + 1):
-            self._pace(site)
             try:
-                response = self._client.get(url, params=params)
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                problem = self._describe_network_error(exc)
+                self._pace(_site(host))
+                response = self._send(url, params, label=label, path=path)
+            except _OutOfTime as out:
+                raise UpstreamError(
+                    f"gave up on GET {path} from {label} after {_tries(attempt - 1)}: {out}", url=url
+                ) from None
+            if isinstance(response, httpx.Response):
+                if response.is_success:
+                    return response.content
+                self._check_status(
+                    response, label=label, path=path, attempt=attempt, last=attempt == attempts
+                )
+                delay, message = self._status_wait(response, label, attempt)
+            else:
                 if attempt == attempts:
                     raise UpstreamError(
-                        f"could not get {path} from {label}: {problem} after {_tries(attempt)}; "
+                        f"could not get {path} from {label}: {response} after {_tries(attempt)}; "
                         "check the network connection or try again later",
                         url=url,
-                    ) from None
-                delay = self._backoff(attempt)
-                self._wait(delay, f"{label}: {problem}; retrying in {_seconds(delay)}")
-                continue
-            except httpx.HTTPError as exc:
-                # Not worth retrying (unsupported scheme, malformed request): say so at once.
-                raise UpstreamError(
-                    f"could not get {path} from {label}: {_one_line(str(exc)) or type(exc).__name__}",
-                    url=url,
-                ) from None
-
-            status = response.status_code
-            if response.is_success:
-                return response.content
-            status_text = f"HTTP {status} {response.reason_phrase}".rstrip()
-            if status not in RETRY_STATUSES:
-                raise UpstreamError(
-                    f"{label} answered {status_text} to GET {path} after {_tries(attempt)}; "
-                    "check the request and the URL settings",
-                    url=str(response.request.url),
-                    status=status,
-                )
-            if attempt == attempts:
-                raise UpstreamError(
-                    f"{label} answered {status_text} to GET {path} after {_tries(attempt)}; "
-                    "the service is busy or down, try again later",
-                    url=str(response.request.url),
-                    status=status,
-                )
-            retry_after = self._retry_after(response)
-            if retry_after is not None:
-                delay, capped = retry_after
-                if capped:
-                    message = (
-                        f"{label} asked us to wait more than {_seconds(self.max_retry_after)} "
-                        f"(Retry-After: {response.headers['Retry-After']}); "
-                        f"waiting {_seconds(delay)}, the most we wait"
                     )
-                else:
-                    message = f"{label} asked us to wait {_seconds(delay)} (Retry-After)"
-            else:
                 delay = self._backoff(attempt)
-                message = f"{label} answered {status_text}; retrying in {_seconds(delay)}"
-            self._wait(delay, message)
+                message = f"{label}: {response}; retrying in {_seconds(delay)}"
+            try:
+                self._wait(delay, message)
+            except _OutOfTime as out:
+                problem = message.split(";")[0]
+                raise UpstreamError(
+                    f"{problem} (GET {path}); gave up after {_tries(attempt)}: {out}", url=url
+                ) from None
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
+    def _send(self, url: str, params: Params | None, *, label: str, path: str) -> httpx.Response | str:
+        """One try: the response, or a sentence saying which network error is worth another try."""
+        left = self._time_left()
+        timeout = self.timeout if left is None else min(self.timeout, left)
+        if timeout <= 0:
+            raise _OutOfTime("no time was left for another try")
+        try:
+            return self._client.get(url, params=params, timeout=timeout)
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            reason = unreachable_reason(exc)
+            if reason is not None:
+                raise UpstreamError(
+                    f"could not reach {label} for GET {path}: {reason}; "
+                    "check the network connection and the URL settings",
+                    url=url,
+                ) from None
+            return self._describe_network_error(exc, timeout)
+        except httpx.HTTPError as exc:
+            # Not worth retrying (unsupported scheme, malformed request): say so at once.
+            raise UpstreamError(
+                f"could not get {path} from {label}: {_one_line(str(exc)) or type(exc).__name__}",
+                url=url,
+            ) from None
+
+    def _check_status(
+        self, response: httpx.Response, *, label: str, path: str, attempt: int, last: bool
+    ) -> None:
+        """Raise for a status that is not worth another try, or for the last try."""
+        status = response.status_code
+        status_text = f"HTTP {status} {response.reason_phrase}".rstrip()
+        if status not in RETRY_STATUSES:
+            raise UpstreamError(
+                f"{label} answered {status_text} to GET {path} after {_tries(attempt)}; "
+                "check the request and the URL settings",
+                url=str(response.request.url),
+                status=status,
+            )
+        if last:
+            raise UpstreamError(
+                f"{label} answered {status_text} to GET {path} after {_tries(attempt)}; "
+                "the service is busy or down, try again later",
+                url=str(response.request.url),
+                status=status,
+            )
+
+    def _status_wait(self, response: httpx.Response, label: str, attempt: int) -> tuple[float, str]:
+        """How long to wait after a 429 or 5xx, and the sentence that says why."""
+        retry_after = self._retry_after(response)
+        if retry_after is None:
+            delay = self._backoff(attempt)
+            status_text = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+            return delay, f"{label} answered {status_text}; retrying in {_seconds(delay)}"
+        delay, capped = retry_after
+        if capped:
+            return delay, (
+                f"{label} asked us to wait more than {_seconds(self.max_retry_after)} "
+                f"(Retry-After: {response.headers['Retry-After']}); "
+                f"waiting {_seconds(delay)}, the most we wait"
+            )
+        return delay, f"{label} asked us to wait {_seconds(delay)} (Retry-After)"
+
     def _pace(self, site: str) -> None:
-        with self._pace_lock:
+        left = self._time_left()
+        # Under a deadline the lock is waited for no longer than the time left (a thread holding it may
+        # be pausing for arXiv's interval); without one, as long as it takes.
+        if not self._pace_lock.acquire(timeout=-1 if left is None else max(0.0, left)):
+            raise _OutOfTime("other calls to the same site were still waiting for their turn")
+        try:
             last = self._last_start.get(site)
             if last is not None and self.min_interval > 0:
                 remaining = last + self.min_interval - self._monotonic()
                 if remaining > 0:
+                    left = self._time_left()
+                    if left is not None and remaining >= left:
+                        raise _OutOfTime(f"its turn would come in {_seconds(remaining)}, after the time left")
                     self._sleep(remaining)
             self._last_start[site] = self._monotonic()
+        finally:
+            self._pace_lock.release()
 
     def _wait(self, seconds: float, message: str) -> None:
+        left = self._time_left()
+        if left is not None and seconds >= left:
+            raise _OutOfTime(f"the next try would be in {_seconds(seconds)}, after the time left")
         logger.info(message)
         if self.on_wait is not None:
             self.on_wait(message)
@@ -284,13 +383,8 @@ class PoliteHttp:
             return self.max_retry_after, True
         return seconds, False
 
-    def _describe_network_error(self, exc: httpx.HTTPError) -> str:
+    def _describe_network_error(self, exc: httpx.HTTPError, timeout: float) -> str:
         if isinstance(exc, httpx.TimeoutException):
-            return f"no answer within {_seconds(self.timeout)} ({type(exc).__name__})"
+            return f"no answer within {_seconds(timeout)} ({type(exc).__name__})"
         detail = _one_line(str(exc))
         return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-
-
-# -- arXiv categories --------------------------------------------------------------------------------
-
-# Archives whose subject classes are upper-case (cs.CL) and lower-case (cond-mat.mes-hall).

@@ -6,7 +6,8 @@ The rules make ingest idempotent and order-independent enough to trust:
   updated later) overwrites every field it provides and keeps the others;
 * any other record only fills fields that are still empty, so re-reading a source, or reading a second
   source that formats the same abstract differently, never flip-flops a paper between two spellings;
-* lists that grow by nature (version history, code links) are unions; ``extra`` facts are added.
+* lists that grow by nature (version history, code links) are unions; ``extra`` facts are added;
+* predicted categories count as empty: the first source that gives real ones replaces them.
 
 The paper state is a plain ``dict`` of column values, exactly what the pipeline reads and writes.
 """
@@ -165,6 +166,7 @@ def new_paper_state(paper_id: str, prepared: Prepared, now: datetime) -> dict[st
     if not state["updated_at"]:
         state["updated_at"] = state["published_at"]
     state["primary_category"] = state["categories"][0] if state["categories"] else None
+    state["categories_predicted"] = False
     state["title_hash"] = prepared.title_hash
     state["first_seen_at"] = now
     state["changed_at"] = now
@@ -205,13 +207,16 @@ def merge_paper(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, 
     """The paper's state after applying a record's values; ``current`` is not modified."""
     merged = dict(current)
     newer = _is_newer(current, incoming)
+    predicted = bool(current.get("categories_predicted"))
 
     for name in (*_SCALAR_FIELDS, "authors", "categories"):
         value = incoming[name]
         if not value:
             continue
-        if newer or not current.get(name):
+        if newer or not current.get(name) or (name == "categories" and predicted):
             merged[name] = value
+            if name == "categories":
+                merged["categories_predicted"] = False
     if incoming["arxiv_id"] and not current.get("arxiv_id"):
         merged["arxiv_id"] = incoming["arxiv_id"]
     version, updated = incoming["version"], incoming["updated_at"] or incoming["published_at"]
@@ -244,6 +249,7 @@ _COMPARED = (
     "abstract",
     "authors",
     "categories",
+    "categories_predicted",
     "version",
     "versions",
     "published_at",

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -165,7 +166,7 @@ def identify(
     for path, explicit in expand_paths(paths):
         head = _read_head(path)
         try:
-            fmt = forced or detect_format(head)
+            fmt = forced or detect_format(head, first_line_length=partial(_first_line_length, path))
             if forced and not head.strip():
                 raise FormatError("file is empty")
         except IngestError as exc:
@@ -259,11 +260,19 @@ class Ingestor:
         if item.format in STREAM_FORMATS:
             self._ingest_stream(session, item, report)
         else:
-            records = parse_document(item.format, item.path.read_bytes(), item.path)
+            data = item.path.read_bytes()
+            if self.progress:
+                self.progress(label, 0, len(data))
+            records = parse_document(item.format, data, item.path)
+            # Progress is in bytes, like the streamed files: the rows of one run share their unit.
+            done = 0
             for batch in _batched(records, self.batch_size):
                 self._write_batch(session, batch, label, report)
+                done += len(batch)
+                if self.progress:
+                    self.progress(label, len(data) * done // max(len(records), 1), len(data))
             if self.progress:
-                self.progress(label, len(records), len(records))
+                self.progress(label, len(data), len(data))
             if not self.dry_run:
                 session.commit()
         report.files.append({"file": label, "format": item.format.value})
@@ -418,7 +427,7 @@ class Ingestor:
         for hash_, arxiv_id in arxiv_by_hash.items():
             for local_id in by_title.get(hash_, []):
                 if local_id.startswith("dp-") and arxiv_id is not None:
-                    store.absorb_local_paper(session, local_id=local_id, arxiv_id=arxiv_id)
+                    store.merge_local_paper(session, local_id=local_id, arxiv_id=arxiv_id, now=self.now())
                     by_title[hash_] = [arxiv_id]
         ids: list[str] = []
         for record in records:
@@ -544,6 +553,18 @@ def _batched(items: Iterable[ParsedItem], size: int) -> Iterator[list[ParsedItem
             batch = []
     if batch:
         yield batch
+
+
+def _first_line_length(path: Path, *, chunk: int = 1 << 20) -> int:
+    """Bytes before the first newline, read a chunk at a time: a one-line 4 GB file costs no memory."""
+    length = 0
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            newline = block.find(b"\n")
+            if newline != -1:
+                return length + newline
+            length += len(block)
+    return length
 
 
 def _file_key(path: Path) -> str:

@@ -1,8 +1,8 @@
-"""Text clean-up shared by the parsers: whitespace, LaTeX accents in names, links, dates.
+"""Text clean-up shared by the parsers: whitespace, LaTeX markup, links, dates.
 
-Titles and abstracts keep their LaTeX (``$\\alpha$``, ``\\emph{}``): the web pages render the math and
-the search analyzer strips the commands, so nothing is lost here. Author names are different: they are
-displayed, sorted and searched as plain text, so their accent macros (``Bal\\'azs``) become Unicode.
+Titles and abstracts keep their math (``$\\alpha$``), which the pages render as MathML, but their text
+markup (accents, ``\\emph{}``) becomes Unicode (see :mod:`dailypapers.ingest.latex`). Author names are
+plain text through and through: displayed, sorted and searched, so all their LaTeX (``Bal\\'azs``) goes.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import re
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+
+from dailypapers.ingest.latex import latex_text
 
 # arXiv abstracts wrap lines at ~80 columns and start a new paragraph with an indented line.
 _PARAGRAPH_RE = re.compile(r"\n[ \t]{2,}(?=\S)")
@@ -38,12 +40,21 @@ def clean_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
+def clean_title(text: str) -> str:
+    """A title on one line, its LaTeX text markup as Unicode (math kept). Idempotent."""
+    return latex_text(clean_whitespace(text))
+
+
 def clean_abstract(text: str) -> str:
-    """Join wrapped lines, keep paragraph breaks as a blank line.
+    """Join wrapped lines, keep paragraph breaks as a blank line, LaTeX text markup as Unicode.
 
     A paragraph starts after a blank line or at a line indented more than the lines around it (arXiv's
-    convention). Cleaning a cleaned abstract again changes nothing.
+    convention). Math is kept for the MathML renderer. Cleaning a cleaned abstract again changes nothing.
     """
+    return latex_text(_join_lines(text))
+
+
+def _join_lines(text: str) -> str:
     text = text.strip("\n").rstrip()
     if "\n " not in text and "\n\t" not in text and "\n\n" not in text and "\n\r" not in text:
         return clean_whitespace(text)  # no blank or indented line, so one paragraph: skip the regexes

@@ -329,11 +329,15 @@ class IndexBuilder:
             folder / "passages.npy", mode="w+", dtype=np.float16, shape=(int(ptr[-1]), dim)
         )
         total_fresh, done_fresh = len(collected.fresh), 0
+        if total_fresh:
+            self._report("Embedding", 0, total_fresh)
         for start in range(0, n, EMBED_CHUNK):
             rows = range(start, min(start + EMBED_CHUNK, n))
             fresh = [row for row in rows if row in fresh_rows]
             if fresh:
-                paper_vectors, passage_vectors = self._vectors([fresh_rows[row] for row in fresh])
+                paper_vectors, passage_vectors = self._vectors(
+                    [fresh_rows[row] for row in fresh], done=done_fresh, total=total_fresh
+                )
                 offset = 0
                 for k, row in enumerate(fresh):
                     vectors[row] = paper_vectors[k]
@@ -364,15 +368,27 @@ class IndexBuilder:
         paper, _ = self.precomputed.vectors([])
         return int(paper.shape[1])
 
-    def _vectors(self, items: Sequence[IndexDoc | str]) -> tuple[np.ndarray, np.ndarray]:
+    def _vectors(
+        self, items: Sequence[IndexDoc | str], *, done: int = 0, total: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         if self.precomputed is not None:
             return self.precomputed.vectors([item if isinstance(item, str) else item.id for item in items])
         assert self.embedder is not None
         docs = [item for item in items if isinstance(item, IndexDoc)]
-        paper_vectors = self.embedder.embed_documents([d.embed_text for d in docs])
         flat = [text for d in docs for text in self._passage_texts(d)]
+        texts = max(len(docs) + len(flat), 1)
+
+        def embedded(offset: int) -> Callable[[int, int], None]:
+            # A chunk takes minutes on a CPU: report papers done after each batch of texts, not per chunk.
+            return lambda finished, _: self._report(
+                "Embedding", done + len(docs) * (offset + finished) // texts, total
+            )
+
+        paper_vectors = self.embedder.embed_documents([d.embed_text for d in docs], progress=embedded(0))
         passage_vectors = (
-            self.embedder.embed_documents(flat) if flat else np.zeros((0, paper_vectors.shape[1]), np.float32)
+            self.embedder.embed_documents(flat, progress=embedded(len(docs)))
+            if flat
+            else np.zeros((0, paper_vectors.shape[1]), np.float32)
         )
         return paper_vectors, passage_vectors
 

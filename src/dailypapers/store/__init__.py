@@ -3,7 +3,8 @@
 Functions are keyword-only and take an open :class:`~sqlalchemy.orm.Session`; the caller owns the
 transaction. ``papers`` holds ingest and paper look-ups; ``feeds`` the daily/weekly/monthly feeds and
 trending; ``subscriptions`` the digest subscriptions and the mail outbox; ``accounts`` users, sessions,
-API tokens and failed log-ins; ``community`` votes, comments, submissions and the moderation log.
+API tokens and failed log-ins; ``community`` votes, comments, submissions and the moderation log;
+``submissions`` the attempts that the daily submission limit counts.
 Everything is re-exported here, so callers write ``store.get_paper(...)``.
 """
 
@@ -15,6 +16,8 @@ from dailypapers.store.feeds import *  # noqa: F403
 from dailypapers.store.feeds import __all__ as _feeds_all
 from dailypapers.store.papers import *  # noqa: F403
 from dailypapers.store.papers import __all__ as _papers_all
+from dailypapers.store.submissions import *  # noqa: F403
+from dailypapers.store.submissions import __all__ as _submissions_all
 from dailypapers.store.subscriptions import *  # noqa: F403
 from dailypapers.store.subscriptions import __all__ as _subscriptions_all
 
@@ -24,4 +27,5 @@ __all__ = (
     + list(_subscriptions_all)
     + list(_accounts_all)
     + list(_community_all)
+    + list(_submissions_all)
 )

@@ -65,6 +65,8 @@ class PaperCard:
     submitted_by: str | None = None
     source: str | None = None
     abstract_is_whole: bool = True
+    # The categories were predicted from similar papers, not given by a source.
+    categories_predicted: bool = False
 
     @property
     def has_code(self) -> bool:
@@ -82,6 +84,7 @@ def _card_columns(*, abstract_chars: int | None) -> list[Any]:
         abstract,
         PAPERS.c.authors,
         PAPERS.c.categories,
+        PAPERS.c.categories_predicted,
         PAPERS.c.code_urls,
         PAPERS.c.project_url,
         PAPERS.c.published_at,
@@ -114,6 +117,7 @@ def _card(row: Any, abstract_chars: int | None) -> PaperCard:
         submitted_by=row.submitted_by,
         source=row.source,
         abstract_is_whole=whole,
+        categories_predicted=bool(row.categories_predicted),
     )
 
 

@@ -14,12 +14,33 @@ from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from dailypapers.db import bulk_insert, upsert_insert
-from dailypapers.models import FeedEntry, IngestCheckpoint, Paper, PaperCategory, PaperSource
+from dailypapers.models import (
+    Comment,
+    DigestPaper,
+    FeedEntry,
+    IngestCheckpoint,
+    ModerationAction,
+    Paper,
+    PaperActivity,
+    PaperAlias,
+    PaperCategory,
+    PaperSource,
+    Submission,
+    Vote,
+)
 
 PAPERS = cast(Table, Paper.__table__)
 CATEGORIES = cast(Table, PaperCategory.__table__)
 SOURCES = cast(Table, PaperSource.__table__)
 FEED = cast(Table, FeedEntry.__table__)
+ALIASES = cast(Table, PaperAlias.__table__)
+# Tables of the community that point at papers: a merge of two papers moves their rows.
+VOTES = cast(Table, Vote.__table__)
+COMMENTS = cast(Table, Comment.__table__)
+ACTIVITY = cast(Table, PaperActivity.__table__)
+SUBMISSIONS = cast(Table, Submission.__table__)
+DIGEST_PAPERS = cast(Table, DigestPaper.__table__)
+MODERATION_LOG = cast(Table, ModerationAction.__table__)
 
 _PAPER_COLUMNS = [c.name for c in PAPERS.columns]
 _UPDATABLE = [name for name in _PAPER_COLUMNS if name not in {"id", "first_seen_at"}]
@@ -152,10 +173,15 @@ def write_feed_entries(session: Session, *, rows: list[dict[str, Any]]) -> None:
         )
 
 
-def absorb_local_paper(session: Session, *, local_id: str, arxiv_id: str) -> None:
-    """Fold a paper known only by title (``dp-...``) into the arXiv paper with the same title.
+def merge_local_paper(session: Session, *, local_id: str, arxiv_id: str, now: datetime) -> None:
+    """Fold a paper known only by title (``dp-...``, from a copied listing) into the arXiv paper with
+    the same title, creating the arXiv paper from it when there is none yet.
 
-    Its sources and feed entry move over; where the arXiv paper already has one, the arXiv one stays.
+    Everything people attached to the local paper follows it: sources, feed entry, votes, comments,
+    submission, digest history and moderation log (where the arXiv paper already has a feed entry or
+    a submission of its own, that one stays). The local id becomes an alias of the arXiv paper, so
+    links to it keep working. This is the one write that spans the community tables: a merge must move
+    them in the same transaction as the paper, or a vote could end up pointing at nothing.
     """
     local = session.execute(select(PAPERS).where(PAPERS.c.id == local_id)).mappings().first()
     if local is None:
@@ -168,18 +194,148 @@ def absorb_local_paper(session: Session, *, local_id: str, arxiv_id: str) -> Non
         rows = _category_rows([values])
         if rows:
             session.execute(insert(CATEGORIES), rows)
-    taken = {s for (s,) in session.execute(select(SOURCES.c.source).where(SOURCES.c.paper_id == arxiv_id))}
-    for (source,) in session.execute(select(SOURCES.c.source).where(SOURCES.c.paper_id == local_id)).all():
-        if source not in taken:
-            session.execute(
-                update(SOURCES)
-                .where(SOURCES.c.paper_id == local_id, SOURCES.c.source == source)
-                .values(paper_id=arxiv_id)
-            )
-    has_feed = session.execute(select(FEED.c.id).where(FEED.c.paper_id == arxiv_id)).first() is not None
-    if not has_feed:
-        session.execute(update(FEED).where(FEED.c.paper_id == local_id).values(paper_id=arxiv_id))
+    _move_unique_rows(session, SOURCES, "source", local_id, arxiv_id)
+    for table in (FEED, SUBMISSIONS):
+        taken = session.execute(select(table.c.id).where(table.c.paper_id == arxiv_id)).first() is not None
+        if not taken:
+            session.execute(update(table).where(table.c.paper_id == local_id).values(paper_id=arxiv_id))
+    _move_unique_rows(session, VOTES, "user_id", local_id, arxiv_id)
+    _move_unique_rows(session, DIGEST_PAPERS, "subscription_id", local_id, arxiv_id)
+    for table in (COMMENTS, MODERATION_LOG, ALIASES):
+        session.execute(update(table).where(table.c.paper_id == local_id).values(paper_id=arxiv_id))
+    _merge_activity(session, local_id, arxiv_id)
     session.execute(delete(PAPERS).where(PAPERS.c.id == local_id))
+    session.execute(insert(ALIASES), [{"id": local_id, "paper_id": arxiv_id, "created_at": now}])
+
+
+def _move_unique_rows(session: Session, table: Table, key: str, old_id: str, new_id: str) -> None:
+    """Re-point ``table`` rows from ``old_id`` to ``new_id`` unless ``new_id`` has a row with the same
+    ``key`` (the primary key is (paper_id, key)); the rows left behind go with the old paper."""
+    column = table.c[key]
+    taken = select(column).where(table.c.paper_id == new_id)
+    session.execute(
+        update(table).where(table.c.paper_id == old_id, column.not_in(taken)).values(paper_id=new_id)
+    )
+    session.execute(delete(table).where(table.c.paper_id == old_id))
+
+
+def _merge_activity(session: Session, old_id: str, new_id: str) -> None:
+    """Count the merged paper's votes and visible comments again, as the community code keeps them."""
+    revisions = session.scalar(
+        select(func.coalesce(func.sum(ACTIVITY.c.revision), 0)).where(
+            ACTIVITY.c.paper_id.in_([old_id, new_id])
+        )
+    )
+    session.execute(delete(ACTIVITY).where(ACTIVITY.c.paper_id.in_([old_id, new_id])))
+    upvotes = session.scalar(select(func.count()).select_from(VOTES).where(VOTES.c.paper_id == new_id)) or 0
+    comments = (
+        session.scalar(
+            select(func.count())
+            .select_from(COMMENTS)
+            .where(COMMENTS.c.paper_id == new_id, COMMENTS.c.status == "visible")
+        )
+        or 0
+    )
+    if upvotes or comments or revisions:
+        # A new revision, so that cached pages of the discussion are rebuilt.
+        session.execute(
+            insert(ACTIVITY),
+            [
+                {
+                    "paper_id": new_id,
+                    "upvotes": upvotes,
+                    "comments": comments,
+                    "revision": int(revisions or 0) + 1,
+                }
+            ],
+        )
+
+
+def paper_alias_target(session: Session, *, paper_id: str) -> str | None:
+    """The paper that ``paper_id`` was merged into, if it was (for redirecting old links)."""
+    return session.scalar(select(ALIASES.c.paper_id).where(ALIASES.c.id == paper_id))
+
+
+# --------------------------------------------------------------------------------------------------
+# Categories: known, missing, predicted
+# --------------------------------------------------------------------------------------------------
+
+
+def _has_known_categories() -> Any:
+    return (PAPERS.c.primary_category.is_not(None)) & (PAPERS.c.categories_predicted.is_(False))
+
+
+def known_categories(session: Session, *, ids: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """Categories that a source gave (not predicted ones), primary first, of the given papers or all."""
+    statement = select(PAPERS.c.id, PAPERS.c.categories).where(_has_known_categories())
+    if ids is None:
+        return {paper_id: list(categories) for paper_id, categories in session.execute(statement)}
+    result: dict[str, list[str]] = {}
+    for chunk in _chunks(ids):
+        for paper_id, categories in session.execute(statement.where(PAPERS.c.id.in_(chunk))):
+            result[paper_id] = list(categories)
+    return result
+
+
+def papers_without_categories(session: Session, *, include_predicted: bool = False) -> list[str]:
+    """Ids of the papers that no source gave categories (and, if asked, those with predicted ones)."""
+    condition: Any = PAPERS.c.primary_category.is_(None)
+    if include_predicted:
+        condition = condition | PAPERS.c.categories_predicted.is_(True)
+    return list(session.scalars(select(PAPERS.c.id).where(condition).order_by(PAPERS.c.id)))
+
+
+def ids_lacking_known_categories(session: Session, *, ids: Iterable[str]) -> list[str]:
+    """Those of ``ids`` that are not stored yet or whose categories are missing or predicted."""
+    wanted = list(dict.fromkeys(ids))
+    known = known_categories(session, ids=wanted)
+    return [paper_id for paper_id in wanted if paper_id not in known]
+
+
+def save_predicted_categories(session: Session, *, predictions: dict[str, list[str]]) -> int:
+    """Store predicted categories; papers that got real ones in the meantime are left alone.
+
+    Returns how many papers were written.
+    """
+    written = 0
+    for chunk in _chunks(predictions):
+        # Re-read in the writing transaction: a real category that arrived since the vote must win.
+        open_ids = list(
+            session.scalars(
+                select(PAPERS.c.id).where(
+                    PAPERS.c.id.in_(chunk),
+                    PAPERS.c.primary_category.is_(None) | PAPERS.c.categories_predicted.is_(True),
+                )
+            )
+        )
+        rows = [
+            {"_id": paper_id, "categories": predictions[paper_id], "primary": predictions[paper_id][0]}
+            for paper_id in open_ids
+            if predictions[paper_id]
+        ]
+        if not rows:
+            continue
+        session.execute(
+            update(PAPERS)
+            .where(PAPERS.c.id == bindparam("_id"))
+            .values(
+                categories=bindparam("categories"),
+                primary_category=bindparam("primary"),
+                categories_predicted=True,
+            ),
+            rows,
+        )
+        session.execute(delete(CATEGORIES).where(CATEGORIES.c.paper_id.in_([r["_id"] for r in rows])))
+        session.execute(
+            insert(CATEGORIES),
+            [
+                {"paper_id": r["_id"], "category": category, "position": position}
+                for r in rows
+                for position, category in enumerate(r["categories"])
+            ],
+        )
+        written += len(rows)
+    return written
 
 
 def get_checkpoint(session: Session, *, file_key: str) -> IngestCheckpoint | None:
@@ -327,7 +483,6 @@ def papers_by_ids(session: Session, *, ids: list[str]) -> list[Paper]:
 
 
 __all__ = [
-    "absorb_local_paper",
     "add_paper_sources",
     "count_papers",
     "delete_checkpoint",
@@ -335,17 +490,23 @@ __all__ = [
     "get_checkpoint",
     "get_paper",
     "has_local_papers",
+    "ids_lacking_known_categories",
     "iter_index_rows",
     "iter_papers",
+    "known_categories",
     "latest_feed_day",
     "latest_papers",
+    "merge_local_paper",
+    "paper_alias_target",
     "paper_ids_by_title_hash",
     "paper_source_map",
     "paper_texts",
     "papers_by_ids",
     "papers_for_day",
     "papers_state",
+    "papers_without_categories",
     "save_checkpoint",
+    "save_predicted_categories",
     "stats",
     "write_feed_entries",
     "write_papers",

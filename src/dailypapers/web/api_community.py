@@ -7,7 +7,8 @@ reads from other origins anyway.
 
 Errors are the API's usual JSON (``{"error", "status"}``): 401 with ``WWW-Authenticate: Bearer`` for a
 missing or unknown token, 403 for a banned or unconfirmed account, 404, 409 (a paper on the feed
-already), 422 (invalid body), 429 (daily submission limit, with ``Retry-After``), 503 (arXiv failed).
+already), 422 (invalid body, or a paper too old to submit), 429 (daily submission limit, every attempt
+counted, with ``Retry-After``), 503 (arXiv not reachable within the budget, or too many look-ups waiting).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dailypapers import store
 from dailypapers.community import accounts, discussion
 from dailypapers.community.markdown import render_comment
 from dailypapers.community.submissions import submit_paper
-from dailypapers.errors import AlreadyDone
+from dailypapers.errors import AlreadyDone, UpstreamError
 from dailypapers.models import User
 from dailypapers.store.community import CommentRow
 from dailypapers.web.common import PaperIdPath
@@ -40,7 +41,13 @@ from dailypapers.web.schemas import (
     VoteResponse,
     hf_time,
 )
-from dailypapers.web.submit import arxiv_fetch, describe_place
+from dailypapers.web.submit import (
+    UPSTREAM_RETRY_AFTER_SECONDS,
+    PaperFetcherDep,
+    arxiv_fetch,
+    describe_place,
+    upstream_message,
+)
 
 router = APIRouter(prefix="/api", tags=["community"])
 
@@ -198,16 +205,40 @@ def post_comment(
         **AUTH_ERRORS,
         404: _error("arXiv has no paper with this id."),
         409: _error("The paper is on the feed already; the message says since when and who submitted it."),
-        429: _error("The account reached its daily submission limit; Retry-After says when it resets."),
-        503: _error("arXiv did not answer."),
+        422: _error(
+            "The id is not an arXiv id, or the paper is too old to submit: `problems` says when it was "
+            "first posted and how recent a paper must be."
+        ),
+        429: _error(
+            "The account reached its daily limit (every attempt counts, found or not); Retry-After says when "
+            "it resets."
+        ),
+        503: _error(
+            "arXiv could not be reached in time, or too many look-ups are waiting; nothing was added."
+        ),
     },
     summary="Submit a paper to today's feed",
 )
 def submit(
-    request: Request, body: SubmitIn, user: ApiUser, settings: SettingsDep, sessions: SessionsDep, now: NowDep
+    request: Request,
+    body: SubmitIn,
+    user: ApiUser,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    fetcher: PaperFetcherDep,
+    now: NowDep,
 ) -> Any:
-    """Put an arXiv paper on today's feed, fetching its metadata from arXiv when it is new here."""
-    done = submit_paper(sessions, settings, user=user, text=body.id, fetch=arxiv_fetch(request), now=now)
+    """Put a recent arXiv paper on today's feed, fetching its metadata from arXiv when it is new here.
+
+    Every call that names a paper not on the feed yet counts toward the account's daily limit."""
+    try:
+        done = submit_paper(sessions, settings, user=user, text=body.id, fetch=arxiv_fetch(fetcher), now=now)
+    except UpstreamError as exc:
+        raise HTTPException(
+            503,
+            upstream_message(exc, not_done="your submission was not added"),
+            headers={"Retry-After": str(UPSTREAM_RETRY_AFTER_SECONDS)},
+        ) from None
     if not done.added:
         raise AlreadyDone(f"{done.paper_id} is on the feed already. {describe_place(done)}")
     result = SubmitResponse(

@@ -24,6 +24,7 @@ from dailypapers import __version__, store
 from dailypapers.config import Settings
 from dailypapers.db import create_engine_from_settings, make_session_factory, upgrade_schema
 from dailypapers.search.runtime import make_search_service
+from dailypapers.upstream import PaperFetcher
 from dailypapers.web import (
     account_page,
     accounts,
@@ -101,12 +102,12 @@ def create_app(
         app.state.page_cache = PageCache(
             data_version, check_every=cache_check_seconds, max_entries=2048 if cache_pages else 0
         )
+        # arXiv look-ups for submissions and fetches: a few at a time, each within a budget.
+        app.state.paper_fetcher = PaperFetcher.from_settings(settings)
         try:
             yield
         finally:
-            clients = getattr(app.state, "clients", None)
-            if clients is not None:
-                clients.close()
+            app.state.paper_fetcher.close()
             engine.dispose()
 
     app = FastAPI(

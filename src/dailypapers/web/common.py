@@ -82,7 +82,12 @@ def trending_cards(
 def card_score(card: PaperCard, now: datetime) -> trending.TrendingScore:
     assert card.day is not None
     return trending.trending_score(
-        upvotes=card.upvotes, comments=card.num_comments, has_code=card.has_code, day=card.day, now=now
+        upvotes=card.upvotes,
+        comments=card.num_comments,
+        has_code=card.has_code,
+        day=card.day,
+        now=now,
+        published=card.published_at,
     )
 
 

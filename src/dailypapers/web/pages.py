@@ -334,6 +334,7 @@ def _paper_page(
                 has_code=bool(paper.code_urls),
                 day=feed.day,
                 now=now,
+                published=paper.published_at,
             )
         moderator = personal is not None and personal.user.is_moderator
         threads = build_threads(store.paper_comments(session, paper_id=paper_id), show_hidden=moderator)

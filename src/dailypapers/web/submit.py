@@ -1,53 +1,96 @@
-"""Submitting a paper to the day's feed from the site: the form, its answers, and the arXiv look-up.
+"""Submitting a paper to the day's feed, and fetching one from arXiv, from the site: forms and answers.
 
-The rules (who may submit, how many a day) live in :mod:`dailypapers.community.submissions`; this module
-turns their outcomes into pages.
+The rules (who may, how many a day, how recent a paper must be) live in
+:mod:`dailypapers.community.submissions`; this module turns their outcomes into pages. arXiv is asked
+through the app's :class:`~dailypapers.upstream.PaperFetcher` (``app.state.paper_fetcher``), which bounds
+how many requests wait for arXiv at once and how long each waits, so a burst of submissions, or an
+arXiv that does not answer, leaves the site's other pages alone. When arXiv fails the visitor reads a
+plain sentence; the technical detail goes to the log.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Request
-from starlette.responses import Response
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
 
-from dailypapers.community.submissions import Submitted, submit_paper
+from dailypapers.community.submissions import Fetch, Submitted, fetch_paper, submit_paper
 from dailypapers.config import Settings
-from dailypapers.errors import InvalidInput, NotFoundError, TooManyRequests, UpstreamError
-from dailypapers.ingest.clients import Clients, make_clients
-from dailypapers.ingest.records import ParsedItem
+from dailypapers.errors import (
+    CommunityError,
+    InvalidInput,
+    NotFoundError,
+    TooManyRequests,
+    UpstreamBusy,
+    UpstreamError,
+)
+from dailypapers.upstream import PaperFetcher
 from dailypapers.web.accounts import message_page, render_page
 from dailypapers.web.auth import FormViewerDep, SignedInDep, Viewer
 from dailypapers.web.common import FormText
 from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
 from dailypapers.web.render import Renderer, paper_path
 
+log = logging.getLogger(__name__)
+
 router = APIRouter(include_in_schema=False)
 
-_clients_lock = threading.Lock()
+UPSTREAM_RETRY_AFTER_SECONDS = 120
 
 
-def arxiv_fetch(request: Request) -> Any:
-    """``fetch_ids`` of one arXiv client per app, so that its pause between calls holds across requests."""
-    with _clients_lock:
-        clients: Clients | None = getattr(request.app.state, "clients", None)
-        if clients is None:
-            clients = make_clients(request.app.state.settings)
-            request.app.state.clients = clients
-
-    def fetch(ids: Any) -> list[ParsedItem]:
-        return clients.arxiv.fetch_ids(ids)
-
-    return fetch
+def upstream_message(exc: UpstreamError, *, not_done: str) -> str:
+    """What a visitor reads when arXiv could not be asked: plain words, no exception text."""
+    if isinstance(exc, UpstreamBusy):
+        return f"Many papers are being looked up on arXiv right now; {not_done}. Try again in a few minutes."
+    return f"arXiv could not be reached just now; {not_done}. Try again in a few minutes."
 
 
-def _submit_form(
+async def get_paper_fetcher(request: Request) -> PaperFetcher:
+    fetcher: PaperFetcher = request.app.state.paper_fetcher
+    return fetcher
+
+
+PaperFetcherDep = Annotated[PaperFetcher, Depends(get_paper_fetcher)]
+
+
+def arxiv_fetch(fetcher: PaperFetcher) -> Fetch:
+    """The look-up the submission rules call: the app's bounded fetcher, with a budget that starts now
+    (call it first thing in the request)."""
+    return fetcher.budgeted()
+
+
+def refusal(exc: CommunityError | NotFoundError | UpstreamError, *, not_done: str) -> tuple[int, str]:
+    """The HTTP status and the sentence for a submission or fetch that did not happen."""
+    if isinstance(exc, InvalidInput):
+        return 400, " ".join(exc.problems.values())
+    if isinstance(exc, NotFoundError):
+        return 404, str(exc)
+    if isinstance(exc, TooManyRequests):
+        return 429, str(exc)
+    if isinstance(exc, UpstreamError):
+        log.warning("arXiv look-up failed: %s", exc)
+        return 503, upstream_message(exc, not_done=not_done)
+    return 403, str(exc)
+
+
+def _with_retry_after(response: Response, exc: Exception) -> Response:
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
+    elif isinstance(exc, UpstreamError):
+        response.headers["Retry-After"] = str(UPSTREAM_RETRY_AFTER_SECONDS)
+    return response
+
+
+def _form(
     request: Request,
     renderer: Renderer,
     settings: Settings,
     viewer: Viewer,
     *,
+    template: str,
+    nav: str = "",
     value: str = "",
     problem: str = "",
     status: int = 200,
@@ -55,13 +98,14 @@ def _submit_form(
     return render_page(
         request,
         renderer,
-        "submit.html",
+        template,
         viewer=viewer,
         status=status,
-        nav="submit",
+        nav=nav,
         value=value,
         problems=[problem] if problem else [],
         limit=settings.submissions_per_day,
+        max_age_days=settings.submission_max_age_days,
     )
 
 
@@ -69,7 +113,7 @@ def _submit_form(
 def submit_page(
     request: Request, renderer: RendererDep, settings: SettingsDep, viewer: SignedInDep
 ) -> Response:
-    return _submit_form(request, renderer, settings, viewer)
+    return _form(request, renderer, settings, viewer, template="submit.html", nav="submit")
 
 
 def describe_place(done: Submitted) -> str:
@@ -89,35 +133,22 @@ def submit(
     renderer: RendererDep,
     settings: SettingsDep,
     sessions: SessionsDep,
+    fetcher: PaperFetcherDep,
     viewer: FormViewerDep,
     now: NowDep,
     paper: FormText = "",
 ) -> Response:
     try:
         done = submit_paper(
-            sessions, settings, user=viewer.user, text=paper, fetch=arxiv_fetch(request), now=now
+            sessions, settings, user=viewer.user, text=paper, fetch=arxiv_fetch(fetcher), now=now
         )
-    except InvalidInput as exc:
-        return _submit_form(
-            request,
-            renderer,
-            settings,
-            viewer,
-            value=paper,
-            problem=" ".join(exc.problems.values()),
-            status=400,
-        )
-    except NotFoundError as exc:
-        return _submit_form(request, renderer, settings, viewer, value=paper, problem=str(exc), status=404)
-    except TooManyRequests as exc:
-        response = _submit_form(
-            request, renderer, settings, viewer, value=paper, problem=str(exc), status=429
-        )
-        response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
-        return response
-    except UpstreamError as exc:
-        problem = f"arXiv did not answer ({exc}). Try again in a few minutes."
-        return _submit_form(request, renderer, settings, viewer, value=paper, problem=problem, status=503)
+    except (CommunityError, NotFoundError, UpstreamError) as exc:
+        status, problem = refusal(exc, not_done="your submission was not added")
+        page = _form(
+            request, renderer, settings, viewer, template="submit.html", nav="submit",
+            value=paper, problem=problem, status=status,
+        )  # fmt: skip
+        return _with_retry_after(page, exc)
     if done.added:
         heading = "Thank you: the paper is on today's feed"
         text = f"“{done.title}” is on the feed of today, submitted by you."
@@ -138,4 +169,46 @@ def submit(
     )
 
 
-__all__ = ["arxiv_fetch", "describe_place", "router"]
+@router.get("/fetch")
+def fetch_page(
+    request: Request, renderer: RendererDep, settings: SettingsDep, viewer: SignedInDep, paper: str = ""
+) -> Response:
+    """The form that fetches one arXiv paper onto the site (search offers it for an id it lacks)."""
+    return _form(request, renderer, settings, viewer, template="fetch.html", value=paper[:300])
+
+
+@router.post("/fetch")
+def fetch(
+    request: Request,
+    renderer: RendererDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    fetcher: PaperFetcherDep,
+    viewer: FormViewerDep,
+    now: NowDep,
+    paper: FormText = "",
+) -> Response:
+    """Fetch one arXiv paper into the database, off the feed, and open its page."""
+    try:
+        done = fetch_paper(
+            sessions, settings, user=viewer.user, text=paper, fetch=arxiv_fetch(fetcher), now=now
+        )
+    except (CommunityError, NotFoundError, UpstreamError) as exc:
+        status, problem = refusal(exc, not_done="the paper was not fetched")
+        page = _form(
+            request, renderer, settings, viewer, template="fetch.html",
+            value=paper, problem=problem, status=status,
+        )  # fmt: skip
+        return _with_retry_after(page, exc)
+    return RedirectResponse(paper_path(done.paper_id), status_code=303)
+
+
+__all__ = [
+    "PaperFetcherDep",
+    "arxiv_fetch",
+    "describe_place",
+    "get_paper_fetcher",
+    "refusal",
+    "router",
+    "upstream_message",
+]

@@ -26,6 +26,7 @@ from dailypapers.ingest.formats._xml import element_text, local_name, parse_xml
 from dailypapers.ingest.records import PaperRecord, ParsedItem, Rejected, Source, Version
 from dailypapers.ingest.text import (
     clean_abstract,
+    clean_title,
     clean_whitespace,
     code_repositories,
     latex_to_unicode,
@@ -75,7 +76,7 @@ def parse_atom(data: bytes) -> AtomPage:
 
 def _parse_entry(entry: etree._Element, position: str) -> ParsedItem:
     raw_id = clean_whitespace(element_text(entry.find(f"{_A}id")))
-    title = _text(entry, f"{_A}title")
+    title = clean_title(_text(entry, f"{_A}title"))
     if "/api/errors" in raw_id:
         # arXiv answers a malformed id in id_list with an entry whose summary names the problem.
         reason = _text(entry, f"{_A}summary") or title or raw_id

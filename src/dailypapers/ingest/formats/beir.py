@@ -17,7 +17,7 @@ import orjson
 
 from dailypapers.ingest.formats._lines import iter_lines, json_error_reason
 from dailypapers.ingest.records import PaperRecord, ParsedItem, Rejected, Source
-from dailypapers.ingest.text import clean_abstract, clean_whitespace
+from dailypapers.ingest.text import clean_abstract, clean_title, clean_whitespace
 
 MAX_DERIVED_TITLE = 200
 
@@ -38,7 +38,7 @@ def parse_beir_line(line: bytes, position: str, *, dataset: str) -> ParsedItem:
     if not isinstance(doc_id, str) or not doc_id.strip():
         return Rejected(position, "document has no _id")
     text = clean_abstract(_string(obj.get("text")))
-    title = clean_whitespace(_string(obj.get("title")))
+    title = clean_title(_string(obj.get("title")))
     extra: dict[str, Any] = {}
     if not title:
         if not text:

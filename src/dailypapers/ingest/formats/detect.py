@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
 import orjson
 
 from dailypapers.errors import FormatError, UnknownFormatError
-from dailypapers.ingest.formats._xml import local_name, root_tag
+from dailypapers.ingest.formats._xml import local_name, refuse_entity_declarations, root_tag
 from dailypapers.ingest.formats.atom import ATOM_NS
 from dailypapers.ingest.formats.listing import looks_like_listing
 
@@ -46,13 +47,29 @@ FORMAT_DESCRIPTIONS: dict[Format, str] = {
 }
 
 
-def detect_format(head: bytes) -> Format:
+def detect_format(head: bytes, *, first_line_length: Callable[[], int] | None = None) -> Format:
     """The format of a file, from its first bytes (up to :data:`HEAD_SIZE` are looked at).
 
     Raises :class:`FormatError` for empty or non-UTF-8 input and :class:`UnknownFormatError` for text
-    that matches no supported format.
+    that matches no supported format. ``first_line_length`` measures the file's first line when it
+    is longer than the head, so that the error can say how long it is.
     """
     head = head[:HEAD_SIZE]
+    try:
+        return _detect(head)
+    except UnknownFormatError:
+        if len(head) < HEAD_SIZE or b"\n" in head:
+            raise
+        length = first_line_length() if first_line_length is not None else None
+        shown = f"{length:,} bytes long" if length is not None else f"longer than {HEAD_SIZE:,} bytes"
+        raise UnknownFormatError(
+            f"unrecognised input format: the first line is {shown}: not a format dailypapers reads "
+            "(only JSON can have lines that long, and this is not JSON). "
+            f"Supported formats: {_supported()}"
+        ) from None
+
+
+def _detect(head: bytes) -> Format:
     skipped = len(_BOM) if head.startswith(_BOM) else 0
     stripped = head[skipped:].lstrip()
     offset = len(head) - len(stripped)
@@ -93,6 +110,7 @@ def _decode_head(data: bytes, offset: int) -> str:
 
 
 def _detect_xml(data: bytes) -> Format:
+    refuse_entity_declarations(data)
     tag = root_tag(data)
     if tag is None:
         raise UnknownFormatError(_unknown("it starts with '<' but is not well-formed XML"))
@@ -159,5 +177,8 @@ def _detect_json_lines(text: str) -> Format:
 
 
 def _unknown(reason: str) -> str:
-    supported = "; ".join(f"{fmt.value}: {description}" for fmt, description in FORMAT_DESCRIPTIONS.items())
-    return f"unrecognised input format: {reason}. Supported formats: {supported}"
+    return f"unrecognised input format: {reason}. Supported formats: {_supported()}"
+
+
+def _supported() -> str:
+    return "; ".join(f"{fmt.value}: {description}" for fmt, description in FORMAT_DESCRIPTIONS.items())

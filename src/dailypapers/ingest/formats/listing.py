@@ -17,7 +17,7 @@ import re
 
 from dailypapers.errors import FormatError
 from dailypapers.ingest.records import PaperRecord, ParsedItem, Rejected, Source
-from dailypapers.ingest.text import clean_abstract, clean_whitespace, code_repositories, project_page
+from dailypapers.ingest.text import clean_abstract, clean_title, code_repositories, project_page
 
 MAX_TITLE = 300
 MIN_ABSTRACT = 150
@@ -79,7 +79,7 @@ def looks_like_listing(text: str) -> bool:
 
 
 def _record(title: str, abstract: str, line_number: int) -> PaperRecord:
-    title = clean_whitespace(title)
+    title = clean_title(title)
     abstract = clean_abstract(abstract)
     return PaperRecord(
         source=Source.LISTING,

@@ -27,6 +27,7 @@ from dailypapers.ingest.formats._xml import element_text, local_name, parse_xml
 from dailypapers.ingest.records import PaperRecord, ParsedItem, Rejected, Source
 from dailypapers.ingest.text import (
     clean_abstract,
+    clean_title,
     clean_whitespace,
     code_repositories,
     latex_to_unicode,
@@ -342,7 +343,7 @@ def _arxiv_record(meta: etree._Element, header_id: str, position: str) -> Parsed
         return Rejected(
             position, f"record has no arXiv id (found {raw_id!r})" if raw_id else "record has no id"
         )
-    title = _text(meta, f"{_X}title")
+    title = clean_title(_text(meta, f"{_X}title"))
     if not title:
         return Rejected(position, f"record {arxiv_id.id} has no title")
 
@@ -385,7 +386,7 @@ def _dc_record(meta: etree._Element, header_id: str, position: str) -> ParsedIte
         arxiv_id = parse_arxiv_id(header_id)
     if arxiv_id is None:
         return Rejected(position, "record has no arxiv.org/abs identifier")
-    title = _text(meta, f"{_DC}title")
+    title = clean_title(_text(meta, f"{_DC}title"))
     if not title:
         return Rejected(position, f"record {arxiv_id.id} has no title")
 

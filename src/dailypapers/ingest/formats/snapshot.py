@@ -22,6 +22,7 @@ from dailypapers.ingest.formats._lines import iter_lines, json_error_reason
 from dailypapers.ingest.records import PaperRecord, ParsedItem, Rejected, Source, Version
 from dailypapers.ingest.text import (
     clean_abstract,
+    clean_title,
     clean_whitespace,
     code_repositories,
     latex_to_unicode,
@@ -66,7 +67,7 @@ def _record(obj: dict[str, Any], position: str) -> ParsedItem:
     if not arxiv_id or not isinstance(arxiv_id, str):
         return Rejected(position, "record has no id")
     title = obj.get("title")
-    if not title or not isinstance(title, str) or not (title := clean_whitespace(title)):
+    if not title or not isinstance(title, str) or not (title := clean_title(title)):
         return Rejected(position, f"record {arxiv_id} has no title")
 
     abstract = clean_abstract(obj.get("abstract") or "")

@@ -1,0 +1,271 @@
+"""Mutation testing of the core rules: does a test fail when a rule is broken on purpose?
+
+    python bench/mutation.py [--group NAME ...] [--jobs 2] [--json] [--keep]
+
+For each group of rule modules below, mutmut (https://github.com/boxed/mutmut) writes every small
+change it knows to the code (a comparison flipped, a constant moved by one, a condition dropped, an
+argument removed...) and runs the tests that reach the changed function. A mutant is *killed* when a
+test fails; one that survives is a rule that no test defends, or a change that makes no observable
+difference (an *equivalent* mutant, listed in ``EQUIVALENT`` with the reason).
+
+Each group runs in a snapshot of the working tree under ``bench/out/mutation/<group>`` (mutmut writes
+its mutated copy beside the code it mutates), against SQLite; browser and schemathesis tests are left
+out because they start servers in other processes, which the mutated code does not reach. The table
+gives per group the mutants, how many were killed, survived, reached by no test, or timed out;
+``--json`` prints ``{"killed", "total", "kill_rate", "survivors": [...]}``. Killed counts timeouts too (a
+mutant that makes a test hang is caught), as mutmut does.
+
+This is a benchmark, not part of ``make test``: the whole run takes several minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "bench" / "out" / "mutation"
+SHARED_DATA = Path(os.environ.get("DAILYPAPERS_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@dataclass(frozen=True)
+class Group:
+    """Rule modules and the tests that defend them."""
+
+    name: str
+    modules: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+GROUPS = (
+    Group("trending", ("src/dailypapers/trending.py",), ("tests/web", "tests/digest/test_selection.py")),
+    Group(
+        "ingest merge",
+        ("src/dailypapers/ingest/merge.py",),
+        ("tests/test_ingest_pipeline.py", "tests/ingest"),
+    ),
+    Group("votes and comments", ("src/dailypapers/store/community.py",), ("tests/community",)),
+    Group(
+        "moderation and roles",
+        ("src/dailypapers/community/moderation.py", "src/dailypapers/community/discussion.py"),
+        ("tests/community",),
+    ),
+    Group(
+        "digest selection and compose",
+        ("src/dailypapers/digest/selection.py", "src/dailypapers/digest/compose.py"),
+        ("tests/digest",),
+    ),
+    Group("search query and filters", ("src/dailypapers/search/query.py",), ("tests/search", "tests/web")),
+    Group(
+        "accounts and throttling",
+        ("src/dailypapers/community/accounts.py", "src/dailypapers/store/accounts.py"),
+        ("tests/community",),
+    ),
+)
+
+EQUIVALENT: dict[str, str] = {}
+"""Mutant name -> why it changes nothing that can be observed (checked by reading the mutant)."""
+
+# Tests that drive the site in another process (browser, schemathesis): the mutated code does not run
+# there, so they can only slow the run down.
+DESELECT = "not browser and not schemathesis"
+
+
+@dataclass
+class GroupResult:
+    group: Group
+    counts: dict[str, int] = field(default_factory=dict)
+    survivors: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def killed(self) -> int:
+        return self.counts.get("killed", 0) + self.counts.get("timeout", 0)
+
+
+def _tracked_files() -> list[Path]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    return [Path(name.decode()) for name in listed if name]
+
+
+def _snapshot(group: Group, folder: Path) -> None:
+    """A copy of the working tree (tracked and new files) with mutmut's settings for ``group``."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    for relative in _tracked_files():
+        source = REPO / relative
+        if relative.parts[0] not in {"src", "tests"} and relative.name != "pyproject.toml":
+            continue
+        if not source.is_file():
+            continue
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+    settings = {
+        "source_paths": ["src/dailypapers"],
+        "only_mutate": list(group.modules),
+        "pytest_add_cli_args_test_selection": list(group.tests),
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "--db=sqlite", "-k", DESELECT],
+        "use_git_change_detection": False,
+    }
+    lines = ["", "[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+    with (folder / "pyproject.toml").open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def _statuses(folder: Path) -> dict[str, str]:
+    from mutmut.stats import status_by_exit_code
+
+    statuses: dict[str, str] = {}
+    for meta in (folder / "mutants").rglob("*.meta"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        for name, exit_code in data.get("exit_code_by_key", {}).items():
+            statuses[name] = status_by_exit_code[exit_code]
+    return statuses
+
+
+def _diff(folder: Path, mutant: str) -> str:
+    shown = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", mutant], cwd=folder, capture_output=True, text=True
+    )
+    lines = [
+        line for line in shown.stdout.splitlines() if line.startswith(("+", "-")) and line[1:2] != line[:1]
+    ]
+    return "\n".join(lines)
+
+
+def run_group(group: Group, *, jobs: int, console: Console) -> GroupResult:
+    folder = OUT / group.name.replace(" ", "-")
+    _snapshot(group, folder)
+    env = {
+        **os.environ,
+        "DAILYPAPERS_SHARED_DATA": str(SHARED_DATA),
+        "DAILYPAPERS_TEST_MODELS_DIR": str(REPO / ".cache" / "models"),
+    }
+    result = GroupResult(group)
+    started = time.perf_counter()
+    console.print(f"[bold]{group.name}[/]: mutating {', '.join(group.modules)}")
+    run = subprocess.run(
+        [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    result.seconds = time.perf_counter() - started
+    statuses = _statuses(folder)
+    if run.returncode != 0 and not statuses:
+        tail = (run.stdout + run.stderr).strip().splitlines()[-15:]
+        result.error = "\n".join(tail)
+        return result
+    for name, status in statuses.items():
+        result.counts[status] = result.counts.get(status, 0) + 1
+        if status not in {"killed", "timeout"}:
+            result.survivors.append(
+                {
+                    "mutant": name,
+                    "group": group.name,
+                    "status": status,
+                    "equivalent": EQUIVALENT.get(name, ""),
+                    "diff": _diff(folder, name),
+                }
+            )
+    return result
+
+
+def _table(results: list[GroupResult]) -> Table:
+    table = Table(title="Mutants of the core rules (killed = a test failed)")
+    for column in ("group", "mutants", "killed", "survived", "no tests", "timeout", "kill rate", "s"):
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for result in results:
+        if result.error:
+            table.add_row(result.group.name, "error", "", "", "", "", "", f"{result.seconds:.0f}")
+            continue
+        rate = result.killed / result.total if result.total else 0.0
+        table.add_row(
+            result.group.name,
+            str(result.total),
+            str(result.killed),
+            str(result.counts.get("survived", 0)),
+            str(result.counts.get("no tests", 0)),
+            str(result.counts.get("timeout", 0)),
+            f"{rate:.3f}",
+            f"{result.seconds:.0f}",
+        )
+    killed = sum(r.killed for r in results)
+    total = sum(r.total for r in results)
+    table.add_row("all", str(total), str(killed), "", "", "", f"{killed / total if total else 0:.3f}", "")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--group", action="append", choices=[g.name for g in GROUPS], help="only this group")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants tested at once")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--keep", action="store_true", help="keep the snapshots in bench/out/mutation")
+    args = parser.parse_args(argv)
+    try:
+        import mutmut  # noqa: F401
+    except ImportError:
+        print("bench/mutation.py needs mutmut: pip install 'mutmut>=3.3'", file=sys.stderr)
+        return 2
+    console = Console(stderr=True)
+    groups = [g for g in GROUPS if not args.group or g.name in args.group]
+    results = [run_group(group, jobs=args.jobs, console=console) for group in groups]
+    for result in results:
+        if result.error:
+            console.print(f"[red]{result.group.name} did not run:[/]\n{result.error}")
+    killed = sum(r.killed for r in results)
+    total = sum(r.total for r in results)
+    survivors = [s for r in results for s in r.survivors]
+    if args.json:
+        report: dict[str, Any] = {
+            "killed": killed,
+            "total": total,
+            "kill_rate": round(killed / total, 4) if total else 0.0,
+            "groups": {
+                r.group.name: {
+                    "killed": r.killed,
+                    "total": r.total,
+                    **r.counts,
+                    "seconds": round(r.seconds, 1),
+                }
+                for r in results
+            },
+            "survivors": survivors,
+        }
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        console.print(_table(results))
+        for survivor in survivors:
+            why = f" (equivalent: {survivor['equivalent']})" if survivor["equivalent"] else ""
+            console.print(f"[yellow]{survivor['mutant']}[/] {survivor['status']}{why}\n{survivor['diff']}")
+    if not args.keep:
+        shutil.rmtree(OUT, ignore_errors=True)
+    return 0 if all(not r.error for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
