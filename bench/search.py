@@ -2,6 +2,16 @@
 
 Usage: ``python bench/search.py --docs 1000000 [--queries 300] [--json] [--rebuild]``
 
+Two quality figures live here too, since they need a real index and take a while:
+
+* ``--authors [--data-dir DIR] [--mode hybrid]``: MRR@10 of plain author-name queries (full name,
+  surname, initial and surname, without accents) on the papers of an installation, by default the demo
+  corpus ingested into bench/out/authors-demo and indexed with the default model (see
+  ``dailypapers.search.names_eval``);
+* ``--calibrate-floor [--split train]``: the semantic evidence of SciFact's relevant pairs and the
+  relevance floor it gives (see ``dailypapers.search.relevance``), on the index that
+  ``dailypapers eval beir`` builds (``--work-dir`` to reuse one).
+
 For N papers (see ``synthetic.py`` for how a large corpus keeps a realistic vocabulary and how its
 vectors are made) this builds an index with the production ``IndexBuilder`` (cached in bench/out), then,
 in a fresh process so that memory is measured cleanly, answers the SciFact test queries one at a time
@@ -213,6 +223,44 @@ def _memory_status() -> dict[str, int]:
     return found
 
 
+def author_figures(data_dir: Path | None, mode: str) -> dict[str, Any]:
+    """MRR@10 of the author-name query set on an installation (the demo corpus unless given)."""
+    from dailypapers import store
+    from dailypapers.db import create_engine_from_settings, make_session_factory, upgrade_schema
+    from dailypapers.ingest.pipeline import Ingestor
+    from dailypapers.search.names_eval import author_mrr, author_queries
+    from dailypapers.search.runtime import make_search_service, update_index
+
+    settings = _settings(data_dir or OUT / "authors-demo")
+    engine = create_engine_from_settings(settings)
+    sessions = make_session_factory(engine)
+    if data_dir is None:
+        upgrade_schema(engine)
+        shared = synthetic.shared_data()
+        Ingestor(sessions).ingest_paths([shared / name for name in ("arxiv", "hf-daily-papers", "seed")])
+        update_index(settings, sessions)
+    with sessions() as session:
+        papers = [(row.id, list(row.authors or ())) for row in store.iter_index_rows(session)]
+    figures = author_mrr(make_search_service(settings, sessions), author_queries(papers), mode=mode)
+    engine.dispose()
+    return {"papers": len(papers), **figures}
+
+
+def floor_figures(split: str, work_dir: Path | None) -> dict[str, Any]:
+    from dailypapers.search.evaluate import floor_calibration
+
+    data = synthetic.shared_data() / "beir-scifact"
+    return floor_calibration(data, split=split, settings=_settings(OUT / "floor"), work_dir=work_dir)
+
+
+def _print(figures: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    for key, value in figures.items():
+        print(f"{key}: {json.dumps(value)}")
+
+
 def _in_child(function: Any, *args: Any) -> Any:
     context = multiprocessing.get_context("spawn")
     with context.Pool(1) as pool:
@@ -227,8 +275,20 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300, help="number of SciFact test queries to run")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the index even if one is cached")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--authors", action="store_true", help="MRR@10 of author-name queries instead")
+    parser.add_argument("--data-dir", type=Path, help="with --authors: an installation's data dir")
+    parser.add_argument("--mode", default="hybrid", help="with --authors: bm25, dense or hybrid")
+    parser.add_argument("--calibrate-floor", action="store_true", help="the relevance floor on SciFact")
+    parser.add_argument("--split", default="train", help="with --calibrate-floor: the qrels split")
+    parser.add_argument("--work-dir", type=Path, help="with --calibrate-floor: the evaluation data dir")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.authors:
+        _print(author_figures(args.data_dir, args.mode), args.json)
+        return
+    if args.calibrate_floor:
+        _print(floor_figures(args.split, args.work_dir), args.json)
+        return
 
     data = synthetic.shared_data() / "beir-scifact"
     test_ids = {line.split("\t")[0] for line in (data / "qrels" / "test.tsv").read_text().splitlines()[1:]}

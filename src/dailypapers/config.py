@@ -279,8 +279,9 @@ class Settings(BaseSettings):
         default=5,
         ge=1,
         description=(
-            "Wrong passwords in a row for one account before log-ins to it are refused for a while; "
-            "each further failure doubles the wait."
+            "Wrong passwords in a row for one account from one client address before log-ins to it from "
+            "that address are refused for a while; each further failure doubles the wait. Other "
+            "addresses, the owner's among them, are not held up."
         ),
     )
     login_failures_per_address: int = Field(
@@ -295,6 +296,60 @@ class Settings(BaseSettings):
         default=60.0,
         gt=0.0,
         description="The first wait after too many failed log-ins; it doubles with each failure after.",
+    )
+    login_lockout_max_seconds: float = Field(
+        default=3600.0,
+        gt=0.0,
+        description="The longest wait after failed log-ins, however many there were.",
+    )
+    comments_per_hour: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "Comments and replies one account may post in any hour (deleted ones count); past it the "
+            "site says when the next is possible, and the API answers 429 with Retry-After. Moderators "
+            "and admins have no limit."
+        ),
+    )
+
+    # -- serving: request and connection limits ---------------------------------------------------
+
+    max_request_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description=(
+            "Largest request body (JSON or form) the site accepts, in bytes; a larger one is refused with "
+            "413 before it is read (by its Content-Length, or while it streams in when it is chunked)."
+        ),
+    )
+    server_keep_alive_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="Seconds `dailypapers serve` keeps an idle connection open after a response.",
+    )
+    server_header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0.0,
+        description=(
+            "Seconds a connection has to send a complete request line and headers (after opening, or "
+            "after starting its next request) before `dailypapers serve` closes it."
+        ),
+    )
+    server_max_header_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        description=(
+            "Largest request line plus headers `dailypapers serve` accepts, in bytes (uvicorn's "
+            "`h11_max_incomplete_event_size`); a larger one is answered 431 and the connection closed."
+        ),
+    )
+    server_limit_concurrency: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Most connections and requests `dailypapers serve` handles at once per worker before it "
+            "answers 503; 0 means no limit."
+        ),
     )
 
     @field_validator("data_dir")

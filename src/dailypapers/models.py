@@ -427,6 +427,7 @@ class Comment(Base):
     __table_args__ = (
         Index("ix_comments_paper_id_id", "paper_id", "id"),
         Index("ix_comments_user_id_id", "user_id", "id"),
+        Index("ix_comments_user_id_created_at", "user_id", "created_at"),
         CheckConstraint("status IN ('visible', 'deleted', 'hidden')", name="status"),
     )
 

@@ -25,6 +25,7 @@ breakdown with :func:`trending_score`, so what is published and what is computed
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -51,6 +52,19 @@ CONSTANTS: dict[str, float] = {
 
 def _number(value: float) -> str:
     return f"{value:g}"
+
+
+def readable_number(value: float, digits: int = 3) -> str:
+    """``value`` rounded to ``digits`` significant digits, written without an exponent.
+
+    Scores of old papers are tiny and divisors large: ``0.000037`` and ``812,000,000`` read better
+    than ``3.7e-05`` and ``8.12e+08``.
+    """
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = digits - 1 - math.floor(math.log10(abs(value)))
+    text = f"{round(value, decimals):,.{max(0, decimals)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 FORMULA = (
@@ -97,14 +111,18 @@ class TrendingScore:
         return f"{self.age_from.isoformat()}, the feed day"
 
     @property
+    def divisor(self) -> float:
+        return float((self.age_hours + AGE_OFFSET_HOURS) ** GRAVITY)
+
+    @property
     def explanation(self) -> str:
         origin = f"age_hours from {self.age_origin}: " if self.age_from is not None else ""
         return (
             f"{origin}({self.upvotes} + {_number(COMMENT_WEIGHT)} × {self.comments}"
             f" + {_number(CODE_BONUS)} × {int(self.has_code)} + {_number(BASE_POINTS)})"
             f" / ({self.age_hours:.1f} + {_number(AGE_OFFSET_HOURS)})^{_number(GRAVITY)}"
-            f" = {_number(self.points)} / {(self.age_hours + AGE_OFFSET_HOURS) ** GRAVITY:.4g}"
-            f" = {self.score:.4g}"
+            f" = {_number(self.points)} / {readable_number(self.divisor, 4)}"
+            f" = {readable_number(self.score, 4)}"
         )
 
 
@@ -182,5 +200,6 @@ __all__ = [
     "age_start",
     "posted_at",
     "rank_trending",
+    "readable_number",
     "trending_score",
 ]

@@ -30,6 +30,16 @@ def comment_on(client: TestClient, text: str, parent_id: int | None = None) -> i
     return int(response.headers["location"].rsplit("#comment-", 1)[1])
 
 
+def delete_own_comment(client: TestClient, comment_id: int) -> None:
+    """Delete as a browser without scripts does: the form, then the page that asks, then its button."""
+    fields = form_fields(client.get(PAPER_PATH).text, f"/comments/{comment_id}/delete")
+    asked = client.post(f"/comments/{comment_id}/delete", data=fields, follow_redirects=False)
+    assert asked.status_code == 200 and "Delete your comment?" in asked.text
+    confirm = form_fields(asked.text, f"/comments/{comment_id}/delete")
+    done = client.post(f"/comments/{comment_id}/delete", data=confirm, follow_redirects=False)
+    assert done.status_code == 303
+
+
 def card_votes(client: TestClient, path: str = "/date/2026-07-31") -> str:
     tree = parse(client.get(path))
     card = next(c for c in tree.xpath("//li[@class='card']") if HF_PAPER in c.xpath(".//h2/a/@href")[0])
@@ -155,15 +165,13 @@ def test_edit_and_delete_own_comments_only(
     fields["text"] = "Edited text"
     client.post(f"/comments/{first}/edit", data=fields)
     assert "Edited text" in client.get(PAPER_PATH).text and "(edited)" in client.get(PAPER_PATH).text
-    fields = form_fields(client.get(PAPER_PATH).text, f"/comments/{first}/delete")
-    client.post(f"/comments/{first}/delete", data=fields)
+    delete_own_comment(client, first)
     tree = parse(client.get(PAPER_PATH))
     removed = tree.xpath(f"//li[@id='comment-{first}']")[0]
     assert "[deleted]" in text_of(removed.xpath("./article")[0]) and "Edited text" not in text_of(removed)
     assert removed.xpath(f".//li[@id='comment-{reply}']")  # the reply keeps its place under it
     # A deleted comment without replies leaves no trace.
-    fields = form_fields(client.get(PAPER_PATH).text, f"/comments/{reply}/delete")
-    client.post(f"/comments/{reply}/delete", data=fields)
+    delete_own_comment(client, reply)
     tree = parse(client.get(PAPER_PATH))
     assert not tree.xpath("//li[contains(@class, 'comment')]")
     with papers() as session:

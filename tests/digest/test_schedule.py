@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,3 +66,43 @@ def test_the_scheduler_runs_both_jobs_or_only_digests(
     assert {job.id for job in build_scheduler(jobs, mail_settings).get_jobs()} == {"fetch", "digests"}
     quiet = mail_settings.model_copy(update={"fetch_interval_minutes": 0})
     assert {job.id for job in build_scheduler(jobs, quiet).get_jobs()} == {"digests"}
+
+
+def test_the_fetch_job_looks_up_the_categories_hugging_face_does_not_give(
+    sessions: sessionmaker[Session], mail_settings: Settings, shared_data: Path
+) -> None:
+    from dailypapers.models import Paper
+    from tests.ingest.test_fetch_cli import _id_list_route
+
+    items = json.loads(
+        (shared_data / "hf-daily-papers" / "daily_papers-2026-07-31.all-news-ai.json").read_text()
+    )
+    on_arxiv = ["2606.13677", "2606.13591", "1605.08386"]
+    for item, arxiv_id in zip(items, on_arxiv, strict=False):
+        item["paper"]["id"] = arxiv_id
+    body = json.dumps(items).encode()
+    server = ReplayServer()
+    server.routes["/hf/api/daily_papers"] = lambda request: Reply(
+        body=body if request.param("date") == "2026-07-31" else b"[]"
+    )
+    server.routes["/api/query"] = _id_list_route(shared_data)
+    server.start()
+    try:
+        settings = mail_settings.model_copy(
+            update={
+                "hf_api_url": server.url("/hf/api"),
+                "arxiv_api_url": server.url("/api/query"),
+                "fetch_hf": True,
+                "auto_index": False,
+                "arxiv_delay_seconds": 0.0,
+            }
+        )
+        ScheduledJobs(settings, sessions, clock=Clock(SATURDAY_AUGUST)).fetch_papers()
+    finally:
+        server.stop()
+    asked = [r for r in server.requests if r.path == "/api/query"]
+    assert len(asked) == 1  # one batched call for the day's papers
+    with sessions() as session:
+        papers = {p.id: p for p in session.scalars(select(Paper))}
+    assert papers["2606.13677"].categories == ["cs.RO", "cs.AI", "cs.CV", "cs.LG"]
+    assert papers["1605.08386"].primary_category == "math.CO"

@@ -39,3 +39,16 @@ def test_analyze_never_fails_and_is_stable(text: str) -> None:
     terms = analyze(text)
     assert all(t and t == t.casefold() for t in terms)
     assert analyze(text) == terms
+
+
+def test_latin_letters_without_a_decomposition_are_spelled_out() -> None:
+    assert fold("Łukasz Søren Æsir Þór straße") == "lukasz soren aesir thor strasse"
+    assert analyze("Erdős Fréchet") == analyze("erdos frechet") == analyze("ERDOS FRECHET")
+
+
+def test_other_scripts_are_kept() -> None:
+    assert fold("Привет 大模型 α") == "привет 大模型 α"
+
+
+def test_latex_accents_are_their_letters() -> None:
+    assert analyze(r"Fr\'echet and Erd\H{o}s, \L{}ukasz") == analyze("Fréchet and Erdős, Łukasz")

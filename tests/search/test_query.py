@@ -73,3 +73,18 @@ def test_any_text_parses(raw: str) -> None:
     q = parse_query(raw)
     assert isinstance(q.text, str)
     assert all(isinstance(p, str) and p for p in q.phrases)
+
+
+@pytest.mark.parametrize(
+    ("raw", "notice"),
+    [
+        ("author:% graphs", "author:% has no name in it"),
+        ('author:"" graphs', "author: has no value after it; ignored."),
+        ("cat: graphs", "cat: has no value after it; ignored."),
+        ("author:x graphs", "author:x has no name in it"),
+    ],
+)
+def test_an_ignored_filter_always_gets_a_notice(raw: str, notice: str) -> None:
+    q = parse_query(raw)
+    assert (q.authors, q.categories, q.text) == ([], [], "graphs")
+    assert any(n.startswith(notice) for n in q.notices), q.notices

@@ -214,9 +214,9 @@ def test_trending_order_matches_the_score(client: TestClient) -> None:
         ({"week": "2026-31"}, 400, "use YYYY-Www"),
         ({"month": "July"}, 400, "use YYYY-MM"),
         ({"date": "2026-07-31", "month": "2026-07"}, 400, "give one of date"),
-        ({"p": "-1"}, 422, "p: Input should be greater than or equal to 0"),
-        ({"limit": "1000"}, 422, "limit: Input should be less than or equal to 100"),
-        ({"sort": "hot"}, 422, "sort: Input should be 'upvotes', 'date', 'publishedAt' or 'trending'"),
+        ({"p": "-1"}, 422, "p: must be at least 0"),
+        ({"limit": "1000"}, 422, "limit: must be at most 100"),
+        ({"sort": "hot"}, 422, "sort: must be one of 'upvotes', 'date', 'publishedAt' or 'trending'"),
     ],
 )
 def test_bad_parameters_are_json_errors(

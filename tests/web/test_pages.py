@@ -83,7 +83,7 @@ def test_weeks_and_months_link_to_the_nearest_period_with_papers(client: TestCli
     assert text_of(week.xpath("//p[@class='subtitle']")[0]) == "27 Jul – 2 Aug 2026"
     assert len(card_titles(week)) == 5
     assert links(week.xpath("//nav[@aria-label='Previous and next week']")[0]) == {
-        "← Previous week Week 24 of 2026": "/week/2026-W24"
+        "← Earlier papers Week 24 of 2026": "/week/2026-W24"
     }
     month = parse(client.get("/month/2026-06"))
     assert len(card_titles(month)) == 30
@@ -150,13 +150,13 @@ def test_category_filter(demo_settings: Settings) -> None:
         ("/date/yesterday", 400, "use YYYY-MM-DD"),
         ("/week/2026-W60", 400, "use YYYY-Www"),
         ("/month/2026-13", 400, "use YYYY-MM"),
-        ("/?sort=best", 422, "sort: Input should be 'upvotes' or 'date'"),
-        ("/?page=0", 422, "page: Input should be greater than or equal to 1"),
+        ("/?sort=best", 422, "sort: must be one of 'upvotes' or 'date'"),
+        ("/?page=0", 422, "page: must be at least 1"),
         ("/?page=2", 404, "Page 2 is past the last page (1)"),
-        ("/?page=abc", 422, "page: Input should be a valid integer"),
-        ("/?category=%3Cscript%3E", 422, "category: String should match pattern"),
+        ("/?page=abc", 422, "page: must be a whole number"),
+        ("/?category=%3Cscript%3E", 422, "category: must be an arXiv category or archive"),
         ("/search?since=2026-99-01", 400, "since: '2026-99-01' is not a date"),
-        ("/search?mode=magic", 422, "mode: Input should be 'bm25', 'dense' or 'hybrid'"),
+        ("/search?mode=magic", 422, "mode: must be one of 'bm25', 'dense' or 'hybrid'"),
     ],
 )
 def test_bad_parameters_say_what_is_accepted(client: TestClient, path: str, status: int, says: str) -> None:

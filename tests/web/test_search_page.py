@@ -111,7 +111,7 @@ def test_an_arxiv_id_or_link_opens_the_paper(indexed_client: TestClient) -> None
 def test_an_unknown_arxiv_id_links_to_arxiv(indexed_client: TestClient) -> None:
     response = indexed_client.get("/search", params={"q": "2607.99999"})
     assert response.status_code == 200
-    notices = parse(response).xpath("//div[@class='notices']")[0]
+    notices = parse(response).xpath("//div[@class='notices missing']")[0]
     assert links(notices)["Open it on arXiv"] == "https://arxiv.org/abs/2607.99999"
 
 

@@ -1,8 +1,9 @@
-"""Hybrid and semantic search with the real embedding model, on the Hugging Face daily papers.
+"""Hybrid and semantic search with the real embedding model, on the Hugging Face daily papers and the
+copied listing.
 
 The index is built once for the module with ``update_index`` and the configured (default) model, from
-the papers of the two real daily-papers files; each test ingests the same files into its own fresh
-database and uses that index (it depends on the papers only, not on the database holding them).
+the papers of the two real daily-papers files and the listing; each test ingests the same files into its
+own fresh database and uses that index (it depends on the papers only, not on the database holding them).
 """
 
 from __future__ import annotations
@@ -23,13 +24,17 @@ from tests.web.pagecheck import parse, text_of
 from tests.web.support import make_client
 
 OMNISCOPE = "2607.23193"
+BETA_OPSD = "2607.28582"  # the first paper of the 2026-07-31 feed; its first author is Jiawei Xu
+RETROMAE_V2 = "RetroMAE v2: Duplex Masked Auto-Encoder For Pre-Training Retrieval-Oriented Language Models"
 
 
 def ingest_daily_papers(settings: Settings, shared_data: Path) -> None:
     engine = create_engine_from_settings(settings)
     try:
         upgrade_schema(engine)
-        Ingestor(make_session_factory(engine)).ingest_paths([shared_data / "hf-daily-papers"])
+        Ingestor(make_session_factory(engine)).ingest_paths(
+            [shared_data / "hf-daily-papers", shared_data / "seed"]
+        )
     finally:
         engine.dispose()
 
@@ -95,3 +100,42 @@ def test_similar_papers_with_real_vectors(semantic_client: TestClient) -> None:
     api = semantic_client.get(f"/api/papers/{OMNISCOPE}/similar", params={"limit": 6}).json()
     assert [f"/papers/{r['paper']['id']}" for r in api["results"]] == [a.get("href") for a in similar]
     assert all(0 < r["score"] < 1 for r in api["results"])
+
+
+def search_api(client: TestClient, q: str, mode: str = "hybrid") -> dict:  # type: ignore[type-arg]
+    response = client.get("/api/papers/search", params={"q": q, "mode": mode})
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_a_plain_author_name_finds_the_persons_paper_first(semantic_client: TestClient) -> None:
+    body = search_api(semantic_client, "Jiawei Xu")
+    assert body["mode"] == "hybrid"
+    assert body["results"][0]["paper"]["id"] == BETA_OPSD
+    assert "Papers by Jiawei Xu first (1)." in body["notices"]
+    tree = parse(semantic_client.get("/search", params={"q": "jiawei xu"}))
+    assert text_of(tree.xpath("//p[@class='by-author']")[0]) == "Papers by Jiawei Xu"
+    assert tree.xpath("//ol[@class='results']/li/h2/a")[0].get("href") == f"/papers/{BETA_OPSD}"
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
+def test_nonsense_answers_no_results_in_every_mode(semantic_client: TestClient, mode: str) -> None:
+    body = search_api(semantic_client, "xyzzyqwerty", mode)
+    assert (body["total"], body["results"]) == (0, [])
+    tree = parse(semantic_client.get("/search", params={"q": "xyzzyqwerty", "mode": mode}))
+    assert "No papers match “xyzzyqwerty”" in text_of(tree.xpath("//div[@class='empty']")[0])
+
+
+def test_the_only_exact_hit_ranks_first_and_the_count_is_honest(semantic_client: TestClient) -> None:
+    body = search_api(semantic_client, "RetroMAE")
+    assert body["results"][0]["paper"]["title"] == RETROMAE_V2
+    assert body["total"] == len(body["results"]) < 10
+
+
+def test_related_papers_alone_are_named_so(semantic_client: TestClient) -> None:
+    # No paper here has the word "pianist"; PianoKontext renders piano performances.
+    assert search_api(semantic_client, "pianist", "bm25")["total"] == 0
+    tree = parse(semantic_client.get("/search", params={"q": "pianist"}))
+    assert text_of(tree.xpath("//p[@class='count']")[0]) == "No exact matches; 1 related paper"
+    assert "PianoKontext" in text_of(tree.xpath("//ol[@class='results']/li/h2/a")[0])
+    assert not tree.xpath("//div[@class='notices']")

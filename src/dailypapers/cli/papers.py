@@ -450,11 +450,18 @@ def serve(
     import uvicorn
 
     from dailypapers.signing import check_serving
+    from dailypapers.web.serving import site_address, uvicorn_options
 
     rt = runtime(ctx)
     check_serving(rt.settings, host)
+    settings, warning = site_address(rt.settings, host, port)
+    if warning:
+        err_console.print(f"Warning: {warning}", highlight=False, soft_wrap=True)
     _ = rt.engine  # create or upgrade the schema once, before workers start
+    options = uvicorn_options(settings)
     if workers > 1:
+        # Workers read their settings from the environment: hand them the address worked out here.
+        os.environ["DAILYPAPERS_BASE_URL"] = settings.base_url
         uvicorn.run(
             "dailypapers.web.app:create_app_from_env",
             factory=True,
@@ -462,8 +469,9 @@ def serve(
             port=port,
             workers=workers,
             log_level="info",
+            **options,
         )
     else:
         from dailypapers.web.app import create_app
 
-        uvicorn.run(create_app(rt.settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **options)

@@ -4,12 +4,22 @@ Every function takes an open session (the caller owns the transaction) or, where
 steps, the session factory, and the clock as ``now``, so tests decide what time it is.
 
 Throttling of failed log-ins keeps its counts in the database (``login_throttle``), so that every web
-worker sees them, under two keys per attempt: the account (by id when the name exists, else by the name
-typed, so that unknown names answer like known ones) and the client address. Once a key has had too many
-failures in a row, log-ins under it are refused for ``login_lockout_seconds``, doubling with each further
-failure up to a day; a successful log-in clears the account's count but not the address's, so an attacker
-cannot wipe their address's record by logging into an account of their own. During a lockout the
-password is not even checked: the answer says when to try again and costs nothing to compute.
+worker sees them, under two keys per attempt: the account and client address together (the account by
+id when the name exists, else by the name typed, so that unknown names answer like known ones), and the
+client address alone. Once a key has had too many failures in a row, log-ins under it are refused for
+``login_lockout_seconds``, doubling with each further failure up to ``login_lockout_max_seconds``.
+
+Each attempt is counted *before* its password is checked, by the statement that checks the lockout
+(``store.claim_login_attempt``): a check followed by a later count lets a burst of parallel guesses all
+pass the check before any is counted. A success then takes its count back: it clears the pair's record,
+and takes one off the address's (never clears it, so an attacker cannot wipe their address's record by
+logging into an account of their own). During a lockout the password is not even checked: the answer
+says when to try again and costs nothing to compute.
+
+Why per account and address, not per account: a lock on the account alone lets anyone lock its owner
+out by guessing wrong on purpose. Keyed by the pair, the guesser slows down exponentially and the owner,
+from their own address, is not held up. A guesser with many addresses gets a few guesses per address;
+the address count and the password policy (no common passwords) are what stand against that.
 """
 
 from __future__ import annotations
@@ -58,9 +68,12 @@ RESERVED_NAMES = frozenset(
     moderation submit""".split()
 )
 FORGET_FAILURES_AFTER = timedelta(days=1)
-MAX_LOCKOUT = timedelta(days=1)
 MAIL_EVERY = timedelta(minutes=2)
 TOKEN_NAME_CHARS = 100
+
+
+class AddressTaken(InvalidInput):
+    """A sign-up that would be fine but for its mail address, which an account has already."""
 
 
 def username_problem(value: str) -> str | None:
@@ -91,7 +104,8 @@ def sign_up(
     role: str = "user",
     verified: bool = False,
 ) -> User:
-    """Create an account after checking every field; :class:`InvalidInput` lists all that is wrong."""
+    """Create an account after checking every field; :class:`InvalidInput` lists all that is wrong,
+    and :class:`AddressTaken` (raised only when nothing else is wrong) says the address has an account."""
     username = username.strip()
     problems: dict[str, str] = {}
     if problem := username_problem(username):
@@ -107,10 +121,14 @@ def sign_up(
         problems["role"] = f"The role must be one of {', '.join(ROLES)}."
     if "username" not in problems and store.username_taken(session, username=username):
         problems["username"] = "This name is taken; choose another."
-    if "email" not in problems and store.email_taken(session, email=address):
-        problems["email"] = "An account with this address exists already. Log in, or reset its password."
     if problems:
         raise InvalidInput(problems)
+    # Checked last, and apart: the site must not tell a visitor which addresses have accounts, so the
+    # web page answers AddressTaken like a sign-up that worked (the owner gets a mail about it).
+    if store.email_taken(session, email=address):
+        raise AddressTaken(
+            {"email": "An account with this address exists already. Log in, or reset its password."}
+        )
     try:
         with session.begin_nested():
             return store.create_user(
@@ -146,18 +164,28 @@ def _wait_text(seconds: float) -> str:
 def _lockout(settings: Settings, failures: int, threshold: int) -> timedelta | None:
     if failures < threshold:
         return None
-    seconds = settings.login_lockout_seconds * 2 ** min(failures - threshold, 20)
-    return min(timedelta(seconds=seconds), MAX_LOCKOUT)
+    seconds = settings.login_lockout_seconds * 2 ** min(failures - threshold, 30)
+    return timedelta(seconds=min(seconds, settings.login_lockout_max_seconds))
+
+
+def _throttle_key(kind: str, value: str) -> str:
+    """A ``login_throttle`` key; one too long for the column (a long name typed) is hashed."""
+    key = f"{kind}:{value}"
+    return key if len(key) <= 200 else f"{kind}:sha256:{sha256_hex(value)}"
 
 
 @dataclass(frozen=True, slots=True)
 class ThrottleKeys:
-    account: str
+    pair: str
     address: str | None
 
-    @property
-    def all(self) -> list[str]:
-        return [self.account] + ([self.address] if self.address else [])
+    @classmethod
+    def of(cls, *, user: User | None, login: str, client_address: str | None) -> ThrottleKeys:
+        account = f"account:{user.id}" if user is not None else f"name:{login.casefold()}"
+        return cls(
+            pair=_throttle_key("pair", f"{account}|{client_address or '-'}"),
+            address=_throttle_key("address", client_address) if client_address else None,
+        )
 
 
 def _too_many(until: datetime, now: datetime) -> TooManyRequests:
@@ -167,6 +195,30 @@ def _too_many(until: datetime, now: datetime) -> TooManyRequests:
         "forgotten it.",
         retry_after=wait,
     )
+
+
+def _claim_attempt(
+    sessions: sessionmaker[Session], settings: Settings, keys: ThrottleKeys, now: datetime
+) -> dict[str, datetime | None]:
+    """Count this attempt under every key, or none of them when one is locked (:class:`TooManyRequests`).
+    Returns, per key, the lockout this attempt set (None when it set none)."""
+    limits = [(keys.pair, settings.login_failures_per_account)]
+    if keys.address is not None:
+        limits.append((keys.address, settings.login_failures_per_address))
+    set_locks: dict[str, datetime | None] = {}
+    # One transaction: a refusal under the address rolls the pair's count back. Keys are always taken
+    # in the same order (pair, then address), so two attempts cannot wait for each other's row.
+    with sessions.begin() as session:
+        for key, threshold in limits:
+            count = store.claim_login_attempt(session, key=key, now=now, forget_after=FORGET_FAILURES_AFTER)
+            if count is None:
+                until = store.locked_until(session, keys=[key], now=now)
+                raise _too_many(_aware(until) if until is not None else now, now)
+            wait = _lockout(settings, count, threshold)
+            set_locks[key] = now + wait if wait is not None else None
+            if wait is not None:
+                store.lock_login(session, key=key, until=now + wait)
+    return set_locks
 
 
 def log_in(
@@ -183,46 +235,29 @@ def log_in(
     login = login.strip()[:320]
     with sessions() as session:
         user = store.user_by_login(session, login=login) if login else None
-        keys = ThrottleKeys(
-            account=f"account:{user.id}" if user is not None else f"name:{login.casefold()}",
-            address=f"address:{client_address}" if client_address else None,
-        )
-        until = store.locked_until(session, keys=keys.all, now=now)
-    if until is not None:
-        raise _too_many(_aware(until), now)
+    keys = ThrottleKeys.of(user=user, login=login, client_address=client_address)
+    set_locks = _claim_attempt(sessions, settings, keys, now)
     if user is None or not password:
         waste_time_like_a_login(password or "-")
         correct = False
     else:
         correct = verify_password(user.password_hash, password)
     if not correct:
-        locked: datetime | None = None
-        with sessions.begin() as session:
-            for key, threshold in (
-                (keys.account, settings.login_failures_per_account),
-                (keys.address, settings.login_failures_per_address),
-            ):
-                if key is None:
-                    continue
-                failures = store.count_login_failure(
-                    session, key=key, now=now, forget_after=FORGET_FAILURES_AFTER
-                )
-                wait = _lockout(settings, failures, threshold)
-                if wait is not None:
-                    store.lock_login(session, key=key, until=now + wait)
-                    locked = max(locked or now, now + wait)
-        if locked is not None:
-            raise _too_many(locked, now)
+        locks = [until for until in set_locks.values() if until is not None]
+        if locks:
+            raise _too_many(max(locks), now)
         raise LoginFailed("The name or the password is wrong.")
     assert user is not None
-    if user.is_banned:
-        raise NotAllowed("This account is suspended" + (f": {user.ban_reason}" if user.ban_reason else "."))
     with sessions.begin() as session:
-        store.clear_login_failures(session, key=keys.account)
-        if needs_rehash(user.password_hash):
+        store.clear_login_failures(session, key=keys.pair)
+        if keys.address is not None:
+            store.uncount_login_attempt(session, key=keys.address, lock_set=set_locks.get(keys.address))
+        if not user.is_banned and needs_rehash(user.password_hash):
             store.update_user(
                 session, user_id=user.id, values={"password_hash": hash_password(password)}, now=now
             )
+    if user.is_banned:
+        raise NotAllowed("This account is suspended" + (f": {user.ban_reason}" if user.ban_reason else "."))
     return user
 
 
@@ -292,6 +327,12 @@ def verify_address(session: Session, credentials: Credentials, *, token: str, no
         raise InvalidLink("this link is not valid")
     store.mark_verified(session, user_id=user.id, email=email, now=now)
     return user
+
+
+def signup_attempt_target(session: Session, *, email: str, now: datetime) -> User | None:
+    """The account to tell that someone tried to sign up with its address, or None when a mail with a
+    reset link went out just now (the same slot as the reset mails, so neither can flood a mailbox)."""
+    return password_reset_target(session, email=email, now=now)
 
 
 def password_reset_target(session: Session, *, email: str, now: datetime) -> User | None:
@@ -414,6 +455,7 @@ def ensure_new(session: Session, *, username: str) -> None:
 
 __all__ = [
     "RESERVED_NAMES",
+    "AddressTaken",
     "ThrottleKeys",
     "change_password",
     "claim_verification_mail",
@@ -428,6 +470,7 @@ __all__ = [
     "reset_password",
     "set_password_directly",
     "sign_up",
+    "signup_attempt_target",
     "start_session",
     "user_for_api_token",
     "username_problem",

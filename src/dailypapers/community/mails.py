@@ -1,4 +1,6 @@
-"""The two mails an account gets: "verify your address" and "reset your password".
+"""The mails an account gets: "verify your address", "reset your password", and "someone tried to sign
+up with your address" (the sign-up page does not say that the address has an account, so its owner is
+told instead).
 
 Plain text only: each mail is one link and two sentences, which every client shows well, and a text mail
 has no markup to get wrong. They go through the same :class:`~dailypapers.mail.Mailer` and settings as
@@ -64,4 +66,26 @@ def reset_mail(settings: Settings, *, to: str, username: str, link: str, now: da
     return _message(settings, to=to, subject=f"Reset your {SITE_NAME} password", body=body, now=now)
 
 
-__all__ = ["reset_mail", "verification_mail"]
+def signup_attempt_mail(
+    settings: Settings, *, to: str, username: str, link: str, now: datetime
+) -> EmailMessage:
+    body = (
+        f"Hello {username},\n\n"
+        f"Someone tried to make a new account on {SITE_NAME} ({settings.base_url}) with this address, which\n"
+        f"your account {username} uses already, so no account was made.\n\n"
+        f"If it was you, log in as {username} instead. Forgotten your password? Open this link to\n"
+        "choose a new one:\n\n"
+        f"{link}\n\n"
+        f"The link works once, for {_hours(RESET_LINK_LIFETIME.total_seconds())}. If it was not you, ignore "
+        "this mail: nothing changes on your account.\n"
+    )
+    return _message(
+        settings,
+        to=to,
+        subject=f"Someone tried to sign up to {SITE_NAME} with your address",
+        body=body,
+        now=now,
+    )
+
+
+__all__ = ["reset_mail", "signup_attempt_mail", "verification_mail"]

@@ -4,7 +4,9 @@ Two jobs run in a background thread (APScheduler) beside the web server:
 
 * fetch, every ``fetch_interval_minutes``: the new papers of ``fetch_categories`` from arXiv and the
   Hugging Face daily papers of today and yesterday, through the same clients and ingest pipeline as
-  ``dailypapers fetch``, then the search index (a failure there is logged, not fatal);
+  ``dailypapers fetch``; the arXiv categories of the Hugging Face papers (which name none), then the
+  search index, then predicted categories for papers arXiv could not give (each failure is logged,
+  not fatal);
 * digests, every few minutes: compose the digests that have come due in each subscriber's time zone,
   then deliver the outbox, retries included.
 
@@ -23,13 +25,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dailypapers import store
 from dailypapers.config import Settings
 from dailypapers.digest.compose import compose_digests
 from dailypapers.digest.delivery import OutboxSender
 from dailypapers.digest.render import MailRenderer
 from dailypapers.digest.tokens import Tokens
 from dailypapers.errors import DailyPapersError
-from dailypapers.ingest.records import new_on_feed
+from dailypapers.ingest.arxiv_ids import parse_arxiv_id
+from dailypapers.ingest.records import PaperRecord, new_on_feed
 from dailypapers.mail import Mailer, make_mailer
 from dailypapers.signing import mail_is_public, secret_key
 
@@ -99,16 +103,56 @@ class ScheduledJobs:
             if self.settings.fetch_hf:
                 for day in (since, today):
                     sources.append((f"Hugging Face {day}", partial(clients.hf.daily_papers, day)))
+            hf_ids: list[str] = []
             for label, records in sources:
                 try:
-                    report = ingestor.ingest_records(records(), label=label)
+                    fetched = list(records())
+                    report = ingestor.ingest_records(fetched, label=label)
                 except DailyPapersError as exc:
                     log.error("fetching %s failed: %s", label, exc)
                     continue
                 changed += report.new + report.updated
                 log.info("fetched %s: %d new, %d updated", label, report.new, report.updated)
+                if label.startswith("Hugging Face"):
+                    hf_ids += [r.arxiv_id for r in fetched if isinstance(r, PaperRecord) and r.arxiv_id]
+            changed += self.look_up_categories(clients, ingestor, hf_ids)
         if changed and self.settings.auto_index:
             self.update_search_index()
+            self.predict_categories()
+
+    def look_up_categories(self, clients: Any, ingestor: Any, ids: list[str]) -> int:
+        """Ask arXiv for the categories of those of ``ids`` that have none known (Hugging Face names
+        none); returns how many papers changed. A failing arXiv is logged: prediction stands in."""
+        from dailypapers.ingest.clients import ARXIV_ID_CHUNK
+
+        with self.sessions() as session:
+            wanted = [i for i in store.ids_lacking_known_categories(session, ids=ids) if parse_arxiv_id(i)]
+        if not wanted:
+            return 0
+        try:
+            records = [
+                record
+                for start in range(0, len(wanted), ARXIV_ID_CHUNK)
+                for record in clients.arxiv.fetch_ids(wanted[start : start + ARXIV_ID_CHUNK])
+            ]
+            report = ingestor.ingest_records(records, label="arXiv look-up")
+        except DailyPapersError as exc:
+            log.error("categories not looked up on arXiv: %s", exc)
+            return 0
+        log.info("arXiv look-up: %d papers asked, %d updated", len(wanted), report.updated)
+        return int(report.new + report.updated)
+
+    def predict_categories(self) -> None:
+        """Predict the categories that no source gave, from the nearest papers in the fresh index."""
+        try:
+            from dailypapers.categories import predict_missing
+
+            report = predict_missing(self.settings, self.sessions)
+        except (DailyPapersError, ImportError) as exc:
+            log.error("categories not predicted: %s", exc)
+            return
+        if report.predicted:
+            log.info("categories predicted for %d papers", report.predicted)
 
     def update_search_index(self) -> None:
         try:

@@ -1,8 +1,12 @@
 """Text analysis for keyword search: the same steps for documents and queries.
 
-1. LaTeX: Greek letters become words (``$\\alpha$-synuclein`` -> ``alpha synuclein``), every other command
-   name is dropped and its argument kept (``\\mathrm{CO}_2`` -> ``co 2``);
-2. Unicode folding: NFKD and accents removed (``Röglin`` -> ``roglin``), case folded;
+1. LaTeX: accents and text symbols become their letters (``Fr\\'echet`` -> ``Fréchet``, with the ingest's
+   own converter, for queries typed in LaTeX and for data ingested before it), Greek letters become
+   words (``$\\alpha$-synuclein`` -> ``alpha synuclein``), every other command name is dropped and its
+   argument kept (``\\mathrm{CO}_2`` -> ``co 2``);
+2. Unicode folding: NFKD and accents removed (``Röglin`` -> ``roglin``, ``Erdős`` -> ``erdos``), then the
+   Latin letters that have no decomposition spelled in ASCII as anyascii spells them (``Łukasz`` ->
+   ``lukasz``, ``Søren`` -> ``soren``, ``Æ`` -> ``ae``), case folded;
 3. terms are runs of at least two letters or digits;
 4. English stop words (Lucene's list) are dropped;
 5. Snowball English stemming (PyStemmer, in C).
@@ -17,7 +21,11 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-ANALYZER_VERSION = 2  # part of every index manifest: a change rebuilds the keyword index
+from dailypapers.ingest.latex import latex_text
+
+# Part of every index manifest: a change rebuilds the keyword index (the vectors are kept), and an index
+# made by another version is refused until then (see ``index.check_analyzer``).
+ANALYZER_VERSION = 3
 
 GREEK = frozenset(
     """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho
@@ -40,14 +48,31 @@ def _latex_words(match: re.Match[str]) -> str:
     return f" {name} " if name in GREEK else " "
 
 
+def _is_latin_letter(ch: str) -> bool:
+    return ch.isalpha() and "LATIN" in unicodedata.name(ch, "")
+
+
 class _FoldTable(dict[int, str]):
-    """``str.translate`` table that folds each non-ASCII character once and remembers it."""
+    """``str.translate`` table that folds each non-ASCII character once and remembers it.
+
+    Only Latin letters are transliterated: Greek, Cyrillic or CJK words stay in their own script, where
+    a romanisation would match unrelated words.
+    """
 
     def __missing__(self, code: int) -> str:
         decomposed = unicodedata.normalize("NFKD", chr(code))
-        folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        folded = "".join(_ascii_latin(ch) for ch in decomposed if not unicodedata.combining(ch))
         self[code] = folded
         return folded
+
+
+def _ascii_latin(ch: str) -> str:
+    """``ø`` -> ``o``, ``ł`` -> ``l``, ``þ`` -> ``th``: letters that NFKD leaves alone; others unchanged."""
+    if ch.isascii() or not _is_latin_letter(ch):
+        return ch
+    from anyascii import anyascii
+
+    return anyascii(ch) or ch
 
 
 _FOLD = _FoldTable()
@@ -56,7 +81,7 @@ _FOLD = _FoldTable()
 def fold(text: str) -> str:
     """LaTeX commands out, accents off, case folded: the form tokens and phrases are matched in."""
     if "\\" in text:
-        text = _LATEX_COMMAND.sub(_latex_words, text)
+        text = _LATEX_COMMAND.sub(_latex_words, latex_text(text))
     if not text.isascii():
         text = text.translate(_FOLD)
     return text.casefold()

@@ -34,6 +34,7 @@ from dailypapers.search.index import (
     load_bm25s,
     load_faiss,
 )
+from dailypapers.search.names import NameIndexWriter
 from dailypapers.search.passages import passages
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ class _Collected:
     published: list[int] = field(default_factory=list)
     categories: list[tuple[str, ...]] = field(default_factory=list)
     authors: list[set[str]] = field(default_factory=list)
+    names: NameIndexWriter = field(default_factory=NameIndexWriter)
     terms: list[np.ndarray] = field(default_factory=list)
     vocab: dict[str, int] = field(default_factory=dict)
     fresh: list[tuple[int, IndexDoc | str]] = field(default_factory=list)  # (row, doc or id) to embed
@@ -235,6 +237,7 @@ class IndexBuilder:
             collected.authors.append(
                 set().union(*(author_keys(a) for a in doc.authors)) if doc.authors else set()
             )
+            collected.names.add(position, doc.authors)
             terms = doc.lexical_terms(self.params.title_weight)
             collected.terms.append(
                 np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), np.int32, len(terms))
@@ -261,6 +264,7 @@ class IndexBuilder:
         np.save(folder / "published.npy", np.asarray(collected.published, dtype=np.int32))
         _save_postings(folder / "categories.npz", _postings(collected.categories))
         _save_postings(folder / "authors.npz", _postings(collected.authors))
+        collected.names.write(folder)
 
     def _write_lexical(self, folder: Path, collected: _Collected) -> None:
         """The BM25 matrix (bm25s, term by term) and its transpose in counts (paper by paper).

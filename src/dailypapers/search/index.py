@@ -2,9 +2,11 @@
 
 A built index is one folder ``<data_dir>/index/v<NNNNNN>/`` holding:
 
-* ``manifest.json``: version, embedder, counts, the BM25 parameters;
+* ``manifest.json``: version, embedder, counts, the BM25 parameters and the analyzer version;
 * ``ids.npy`` (sorted paper ids), ``hashes.npy`` (content hash per paper), ``published.npy`` (days since
   1970, or ``NO_DATE``), ``categories.npz`` and ``authors.npz`` (posting lists for the filters);
+* ``names_keys.npy``, ``names_ptr.npy``, ``names_rows.npy``: the papers of every author name form, for
+  names typed without ``author:`` (see ``names.py``);
 * ``bm25/``: the BM25 weight matrix built by bm25s;
 * ``vectors.npy`` (one float16 row per paper), ``passages.npy`` and ``passage_ptr.npy`` (CSR-style: the
   passage vectors of paper ``i`` are rows ``ptr[i]:ptr[i+1]``), ``ann.faiss`` (HNSW over the paper vectors).
@@ -14,6 +16,10 @@ place, then replaces ``CURRENT`` atomically: readers see the old index or the ne
 one, and a running server notices the change and switches (see :class:`IndexHolder`). Vectors of papers
 whose title and abstract did not change are copied from the previous version, so an update embeds only
 what is new; a different embedder rebuilds them all rather than mixing two models' vectors.
+
+An index made with another analyzer (``analyzer.ANALYZER_VERSION``) holds terms that queries no longer
+produce, so it is refused with :class:`OutdatedIndexError` rather than searched half-right; the next
+``dailypapers index`` rebuilds its keyword part and keeps its vectors.
 """
 
 from __future__ import annotations
@@ -34,7 +40,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dailypapers.errors import SearchError
 from dailypapers.search.analyzer import ANALYZER_VERSION, analyze, words
+from dailypapers.search.names import NameIndex
 
 if TYPE_CHECKING:
     pass
@@ -96,6 +104,23 @@ class IndexDoc:
 
     def lexical_terms(self, title_weight: int = 1) -> list[str]:
         return analyze(self.title) * title_weight + analyze(self.abstract) + analyze(" ".join(self.authors))
+
+
+class OutdatedIndexError(SearchError):
+    """The index was built by another version of the analyzer or of the index format."""
+
+
+def check_index_version(manifest: dict[str, Any]) -> None:
+    """Refuse an index whose terms or files this version does not read, saying how to rebuild it."""
+    if "bm25" not in manifest:
+        return  # not an index manifest at all: opening it fails on what is missing
+    analyzer = manifest["bm25"].get("analyzer")
+    if manifest.get("format") != FORMAT_VERSION or analyzer != ANALYZER_VERSION:
+        raise OutdatedIndexError(
+            f"the search index was built by another version of Daily Papers (text analyzer {analyzer}, "
+            f"this version reads {ANALYZER_VERSION}): run `dailypapers index` to rebuild it (the paper "
+            "vectors are kept)"
+        )
 
 
 def author_keys(name: str) -> set[str]:
@@ -290,11 +315,13 @@ class OpenIndex:
         self.path = path
         self.version = path.name
         self.manifest = json.loads((path / "manifest.json").read_text())
+        check_index_version(self.manifest)
         self.ids = np.load(path / "ids.npy", mmap_mode="r")
         self.size = len(self.ids)
         self.published = np.load(path / "published.npy", mmap_mode="r")
         self.categories = Postings(path / "categories.npz")
         self.authors = Postings(path / "authors.npz")
+        self.names = NameIndex(path)
         self.vectors = DiskRows(path / "vectors.npy")
         self.passages = DiskRows(path / "passages.npy")
         self.passage_ptr = np.load(path / "passage_ptr.npy", mmap_mode="r")
@@ -367,4 +394,14 @@ def iter_index_docs(rows: Iterable[Any]) -> Iterator[IndexDoc]:
         )
 
 
-__all__ = ["IndexDoc", "IndexHolder", "IndexStore", "LexicalParams", "OpenIndex", "load_bm25s", "load_faiss"]
+__all__ = [
+    "IndexDoc",
+    "IndexHolder",
+    "IndexStore",
+    "LexicalParams",
+    "OpenIndex",
+    "OutdatedIndexError",
+    "check_index_version",
+    "load_bm25s",
+    "load_faiss",
+]

@@ -145,9 +145,35 @@ def rm3_weights(
 
 def bm25_for_rows(index: OpenIndex, weights: dict[int, float], rows: np.ndarray) -> np.ndarray:
     """BM25 of a weighted query for just these rows (Lucene's formula, as in the first stage)."""
-    if not weights or len(rows) == 0:
-        return np.zeros(len(rows), dtype=np.float32)
+    return bm25_and_matches(index, weights, [], rows)[0]
+
+
+def bm25_and_matches(
+    index: OpenIndex, weights: dict[int, float], term_ids: list[int], rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(BM25 of the weighted query, whether the row holds one of ``term_ids``) for each row.
+
+    The second says which papers match the words typed, as opposed to expansion terms only: the
+    papers that count as keyword matches. One read of the rows' terms serves both.
+    """
+    if len(rows) == 0 or not (weights or term_ids):
+        return np.zeros(len(rows), dtype=np.float32), np.zeros(len(rows), dtype=bool)
     owner, terms, counts = _rows_terms(index, rows)
+    typed = np.isin(terms, np.asarray(term_ids, dtype=np.int64))
+    matches = np.bincount(owner[typed], minlength=len(rows)) > 0
+    return _bm25(index, weights, rows, owner, terms, counts), matches
+
+
+def _bm25(
+    index: OpenIndex,
+    weights: dict[int, float],
+    rows: np.ndarray,
+    owner: np.ndarray,
+    terms: np.ndarray,
+    counts: np.ndarray,
+) -> np.ndarray:
+    if not weights:
+        return np.zeros(len(rows), dtype=np.float32)
     wanted = np.fromiter(weights.keys(), dtype=np.int64, count=len(weights))
     order = np.argsort(wanted)
     wanted, query_weight = wanted[order], np.fromiter(weights.values(), np.float64, len(weights))[order]

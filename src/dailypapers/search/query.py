@@ -7,8 +7,10 @@ Grammar (forgiving: nothing a person types is an error):
   archive), ``since:YYYY[-MM[-DD]]`` and ``until:YYYY[-MM[-DD]]``;
 * an arXiv id or arxiv.org URL anywhere in the query names that paper.
 
-Unknown ``name:value`` pairs are searched as text and reported in ``notices``; so are dates that do not
-parse. Very long queries are cut to ``MAX_QUERY_CHARS`` with a notice.
+Unknown ``name:value`` pairs are searched as text and reported in ``notices``. A filter that is ignored
+always gets a notice too: one with no value (``cat:``), an author with no name in it (``author:%``,
+which would match nobody) and a date that does not parse. Very long queries are cut to
+``MAX_QUERY_CHARS`` with a notice.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dailypapers.ingest.arxiv_ids import parse_arxiv_id
+from dailypapers.search.analyzer import words as folded_words
 
 MAX_QUERY_CHARS = 1000
 FILTERS = ("author", "cat", "since", "until")
+KNOWN_FILTERS = frozenset({*FILTERS, "category"})
 
 _PIECE = re.compile(
     r"""(?P<filter>(?P<name>[A-Za-z][\w-]*):(?:"(?P<qvalue>[^"]*)"?|(?P<value>\S+)))
@@ -55,6 +59,11 @@ class ParsedQuery:
         return not (self.text.strip() or self.phrases or self.arxiv_ids)
 
     @property
+    def is_only_ids(self) -> bool:
+        """The query names papers by id and holds nothing else to search for."""
+        return bool(self.arxiv_ids) and not (self.text.strip() or self.phrases or self.has_filters)
+
+    @property
     def search_text(self) -> str:
         """The words to rank by: free text and the words of every phrase."""
         return " ".join([self.text, *self.phrases]).strip()
@@ -76,6 +85,16 @@ def _parse_date(value: str, *, end: bool) -> date | None:
         return None
 
 
+def _add_author(query: ParsedQuery, value: str) -> None:
+    """An author filter, unless it holds no name to look for (``author:%``), which would match nobody."""
+    if any(len(word) > 1 for word in folded_words(value)):
+        query.authors.append(value)
+    else:
+        query.notices.append(
+            f"author:{value} has no name in it (a word of two or more letters or digits); ignored."
+        )
+
+
 def parse_query(raw: str) -> ParsedQuery:
     query = ParsedQuery(raw=raw)
     if len(raw) > MAX_QUERY_CHARS:
@@ -93,9 +112,11 @@ def parse_query(raw: str) -> ParsedQuery:
             value = value.strip()
             if name in {"http", "https"}:
                 words.append(match.group(0))
-            elif name == "author" and value:
-                query.authors.append(value)
-            elif name in {"cat", "category"} and value:
+            elif name in KNOWN_FILTERS and not value:
+                query.notices.append(f"{name}: has no value after it; ignored.")
+            elif name == "author":
+                _add_author(query, value)
+            elif name in {"cat", "category"}:
                 query.categories.append(value)
             elif name in {"since", "until"}:
                 parsed = _parse_date(value, end=name == "until")
@@ -117,6 +138,10 @@ def parse_query(raw: str) -> ParsedQuery:
             phrase = " ".join(match.group("phrase").split())
             if phrase:
                 query.phrases.append(phrase)
+        elif (
+            match.group("word").lower().removesuffix(":") in KNOWN_FILTERS and match.group("word")[-1] == ":"
+        ):
+            query.notices.append(f"{match.group('word').lower()} has no value after it; ignored.")
         else:
             words.append(match.group("word"))
     text_words = []

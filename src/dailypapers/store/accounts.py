@@ -2,8 +2,8 @@
 
 Secrets are never stored: sessions and API tokens are looked up by the SHA-256 of the value the client
 holds (see :mod:`dailypapers.community.secrets`), passwords by their argon2 hash. Counters that several
-workers may change at once (failed log-ins) are changed with single ``INSERT ... ON CONFLICT DO UPDATE``
-statements, never read, changed in Python and written back.
+workers may change at once (failed log-ins) are checked and changed with single ``INSERT ... ON CONFLICT
+DO UPDATE`` statements, never read, changed in Python and written back.
 """
 
 from __future__ import annotations
@@ -295,6 +295,13 @@ def touch_api_token(session: Session, *, token: ApiToken, now: datetime) -> bool
     return True
 
 
+def api_token_of(session: Session, *, token_id: int, user_id: int) -> ApiToken | None:
+    """The account's token with this id (revoked or not), or None, also when it is someone else's."""
+    return session.scalars(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+    ).first()
+
+
 def revoke_api_token(session: Session, *, token_id: int, user_id: int, now: datetime) -> bool:
     result = session.execute(
         update(TOKENS)
@@ -318,9 +325,17 @@ def locked_until(session: Session, *, keys: Sequence[str], now: datetime) -> dat
     )
 
 
-def count_login_failure(session: Session, *, key: str, now: datetime, forget_after: timedelta) -> int:
-    """Add one failure to ``key`` and return the count, which starts again at 1 once the previous
-    failure is older than ``forget_after``. One atomic upsert: concurrent failures are all counted."""
+def claim_login_attempt(session: Session, *, key: str, now: datetime, forget_after: timedelta) -> int | None:
+    """Count one log-in attempt under ``key`` unless a lockout is in force: the count of attempts in a
+    row, this one included, or None when ``key`` is locked (and nothing was counted).
+
+    The check and the count are one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` statement, atomic on
+    both databases: PostgreSQL locks the row and re-evaluates the ``WHERE`` on the newest version, and
+    SQLite runs one writer at a time. Of a burst of parallel attempts, exactly as many get through as the
+    limit allows, whatever their timing. The count starts again at 1 once the previous attempt is older
+    than ``forget_after``. The caller locks the key (``lock_login``) in the same transaction once the
+    count reaches its limit, while the row is still locked for it.
+    """
     statement = upsert_insert(session, THROTTLE).values(key=key, failures=1, last_failure_at=now)
     statement = statement.on_conflict_do_update(
         index_elements=["key"],
@@ -330,8 +345,10 @@ def count_login_failure(session: Session, *, key: str, now: datetime, forget_aft
             ),
             "last_failure_at": now,
         },
+        where=or_(THROTTLE.c.locked_until.is_(None), THROTTLE.c.locked_until <= now),
     ).returning(THROTTLE.c.failures)
-    return int(session.execute(statement).scalar_one())
+    row = session.execute(statement).first()
+    return None if row is None else int(row[0])
 
 
 def lock_login(session: Session, *, key: str, until: datetime) -> None:
@@ -340,6 +357,17 @@ def lock_login(session: Session, *, key: str, until: datetime) -> None:
 
 def clear_login_failures(session: Session, *, key: str) -> None:
     session.execute(delete(THROTTLE).where(THROTTLE.c.key == key))
+
+
+def uncount_login_attempt(session: Session, *, key: str, lock_set: datetime | None) -> None:
+    """Take back one counted attempt that turned out to succeed, and the lockout it set, if no later
+    attempt has replaced that lockout since (used for the address count, which successes do not clear)."""
+    values: dict[str, Any] = {"failures": case((THROTTLE.c.failures > 0, THROTTLE.c.failures - 1), else_=0)}
+    if lock_set is not None:
+        values["locked_until"] = case(
+            (THROTTLE.c.locked_until == lock_set, None), else_=THROTTLE.c.locked_until
+        )
+    session.execute(update(THROTTLE).where(THROTTLE.c.key == key).values(values))
 
 
 def forget_old_login_failures(session: Session, *, before: datetime, now: datetime) -> int:
@@ -353,10 +381,11 @@ def forget_old_login_failures(session: Session, *, before: datetime, now: dateti
 
 __all__ = [
     "SignedIn",
+    "api_token_of",
     "api_tokens",
+    "claim_login_attempt",
     "claim_mail_slot",
     "clear_login_failures",
-    "count_login_failure",
     "create_api_token",
     "create_session",
     "create_user",
@@ -377,6 +406,7 @@ __all__ = [
     "signed_in",
     "touch_api_token",
     "touch_session",
+    "uncount_login_attempt",
     "update_user",
     "user_by_email",
     "user_by_login",

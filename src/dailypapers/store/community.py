@@ -297,6 +297,18 @@ def user_comments(session: Session, *, user_id: int, limit: int = 50) -> list[Co
     return _comment_rows(session, statement)
 
 
+def comment_times_since(session: Session, *, user_id: int, since: datetime, limit: int) -> list[datetime]:
+    """When the user's comments after ``since`` were posted, oldest first, at most the newest ``limit``
+    (removed ones too: a deleted comment was still written). Uses ``ix_comments_user_id_created_at``."""
+    rows = session.execute(
+        select(COMMENTS.c.created_at)
+        .where(COMMENTS.c.user_id == user_id, COMMENTS.c.created_at > since)
+        .order_by(COMMENTS.c.created_at.desc())
+        .limit(limit)
+    )
+    return sorted(created for (created,) in rows)
+
+
 def count_visible_comments(session: Session, *, paper_id: str) -> int:
     return (
         session.scalar(
@@ -542,6 +554,7 @@ __all__ = [
     "banned_users",
     "check_counts",
     "comment_row",
+    "comment_times_since",
     "count_visible_comments",
     "delete_comment",
     "edit_comment",

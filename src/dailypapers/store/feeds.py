@@ -67,6 +67,9 @@ class PaperCard:
     abstract_is_whole: bool = True
     # The categories were predicted from similar papers, not given by a source.
     categories_predicted: bool = False
+    # What the upstream (Hugging Face) reported, included in ``upvotes`` and ``num_comments``.
+    upstream_upvotes: int = 0
+    upstream_comments: int = 0
 
     @property
     def has_code(self) -> bool:
@@ -94,6 +97,8 @@ def _card_columns(*, abstract_chars: int | None) -> list[Any]:
         TOTAL_COMMENTS,
         FEED.c.submitted_by,
         FEED.c.source,
+        func.coalesce(FEED.c.upvotes, 0).label("upstream_upvotes"),
+        func.coalesce(FEED.c.num_comments, 0).label("upstream_comments"),
     ]
 
 
@@ -118,6 +123,8 @@ def _card(row: Any, abstract_chars: int | None) -> PaperCard:
         source=row.source,
         abstract_is_whole=whole,
         categories_predicted=bool(row.categories_predicted),
+        upstream_upvotes=row.upstream_upvotes or 0,
+        upstream_comments=row.upstream_comments or 0,
     )
 
 

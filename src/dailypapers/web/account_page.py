@@ -68,7 +68,13 @@ def _account_page(
         user = store.get_user(session, user_id=viewer.user.id)
         tokens = store.api_tokens(session, user_id=viewer.user.id)
         live_sessions = store.user_sessions(session, user_id=viewer.user.id, now=now)
-        subscription = store.subscription_by_email(session, email=viewer.user.email)
+        # A subscription belongs to whoever owns its address: only an account that has proved it owns
+        # the address may see it (keywords, time zone) or get its manage link, which changes and ends it.
+        subscription = (
+            store.subscription_by_email(session, email=user.email)
+            if user is not None and user.is_verified
+            else None
+        )
     assert user is not None
     manage_url = manage_link(request, settings, subscription) if subscription is not None else ""
     return render_page(
@@ -202,9 +208,31 @@ def create_token(
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep) -> Response:
+def revoke_token(
+    token_id: int,
+    request: Request,
+    renderer: RendererDep,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    viewer: FormViewerDep,
+    now: NowDep,
+) -> Response:
     with sessions.begin() as session:
-        store.revoke_api_token(session, token_id=token_id, user_id=viewer.user.id, now=now)
+        revoked = store.revoke_api_token(session, token_id=token_id, user_id=viewer.user.id, now=now)
+        # Only the account's own tokens can be revoked (the update is limited to them); another
+        # account's token id gets the same answer as an id that does not exist.
+        own = revoked or store.api_token_of(session, token_id=token_id, user_id=viewer.user.id) is not None
+    if not own:
+        return _account_page(
+            request,
+            renderer,
+            settings,
+            sessions,
+            viewer,
+            now,
+            problems=["There is no such token on your account; nothing was revoked."],
+            status=404,
+        )
     return _back("revoked")
 
 

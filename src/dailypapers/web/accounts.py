@@ -5,7 +5,9 @@ log-in, sign-up and reset forms, one bound to a ``dp_csrf`` cookie, which keeps 
 logging a visitor into an account of its choosing (login CSRF).
 
 Logging in always makes a new session and ends the one the browser came with, if any (session
-fixation). The forgotten-password form answers the same whether or not the address has an account.
+fixation). The forgotten-password and sign-up forms answer the same whether or not the address has an
+account (a new account logs in once its address is confirmed; an existing one gets a mail about the
+attempt).
 Links in mails open a page with a button rather than acting on GET, because mail scanners open links.
 Mails go out in the background after the response, as the subscription pages do theirs.
 """
@@ -21,8 +23,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from dailypapers import store
 from dailypapers.community import accounts
 from dailypapers.community.credentials import InvalidLink, LinkPurpose, sha256_hex
-from dailypapers.community.mails import reset_mail, verification_mail
-from dailypapers.community.passwords import MIN_LENGTH
+from dailypapers.community.mails import reset_mail, signup_attempt_mail, verification_mail
+from dailypapers.community.passwords import MIN_LENGTH, hash_password
 from dailypapers.config import Settings
 from dailypapers.errors import DailyPapersError, InvalidInput, LoginFailed, NotAllowed, TooManyRequests
 from dailypapers.mail import make_mailer, send_message
@@ -209,10 +211,38 @@ def signup_submit(
     try:
         with sessions.begin() as session:
             user = accounts.sign_up(session, username=username, email=email, password=password, now=now)
+    except accounts.AddressTaken:
+        # Answered like a sign-up that worked, so that the page does not tell who has an account here
+        # (as /forgot does not); the hash costs what the new account's would have. The owner is told.
+        hash_password(password)
+        with sessions.begin() as session:
+            owner = accounts.signup_attempt_target(session, email=email, now=now)
+        if owner is not None:
+            link = accounts.reset_link(get_credentials(request), settings, owner, now=now)
+            background.add_task(
+                send_in_background,
+                settings,
+                signup_attempt_mail(settings, to=owner.email, username=owner.username, link=link, now=now),
+            )
+        return _signed_up_page(request, renderer)
     except InvalidInput as exc:
         return _signup_form(request, renderer, settings, form=form, problems=exc.problems, status=400)
     queue_verification(request, settings, sessions, background, user, now)
-    return _log_in_response(request, settings, sessions, user, now, "/account?welcome=1")
+    return _signed_up_page(request, renderer)
+
+
+def _signed_up_page(request: Request, renderer: Renderer) -> HTMLResponse:
+    """The answer to every sign-up that passed its checks, whether or not the address had an account."""
+    return message_page(
+        request,
+        renderer,
+        "Check your inbox",
+        "We sent a mail to the address you gave. If it was new here, the mail has a link to confirm it: "
+        "open it, then log in with your new name and password to vote, comment and submit papers. If "
+        "the address already has an account, the mail says so instead and how to get back in.",
+        viewer=None,
+        links=[("Log in", "/login"), ("Today's papers", "/")],
+    )
 
 
 # -- logging in and out ----------------------------------------------------------------------------

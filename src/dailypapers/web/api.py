@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from dailypapers import store, trending
@@ -23,6 +25,7 @@ from dailypapers.store.feeds import FeedOrder, PaperCard
 from dailypapers.web.cache import CachedPage, make_page, serve_cached
 from dailypapers.web.common import CategoryQuery, PaperIdPath, canonical_id, card_score
 from dailypapers.web.deps import NowDep, PageCacheDep, SearchDep, SessionDep, SessionsDep
+from dailypapers.web.errors import PaperMoved
 from dailypapers.web.periods import Period, PeriodError, PeriodKind, parse_period
 from dailypapers.web.render import paper_path
 from dailypapers.web.schemas import (
@@ -70,6 +73,19 @@ def _dump(model: Any) -> Any:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+def _with_query(request: Request, path: str) -> str:
+    query = request.url.query
+    return f"{path}?{query}" if query else path
+
+
+def _redirect_if_merged(request: Request, session: Session, paper_id: str, suffix: str) -> None:
+    """Send a request for a merged id on to the paper it became (308: the method and query are kept)."""
+    target = store.paper_alias_target(session, paper_id=paper_id)
+    if target is not None:
+        location = _with_query(request, f"/api/papers/{quote(target, safe='/')}{suffix}")
+        raise PaperMoved(location, permanent=True)
+
+
 def _period(date: str | None, week: str | None, month: str | None) -> Period | None:
     given = [
         (kind, value)
@@ -92,9 +108,9 @@ def daily_papers(
     request: Request,
     session: SessionDep,
     now: NowDep,
-    date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
-    week: Annotated[str | None, Query(description="an ISO week, YYYY-Www")] = None,
-    month: Annotated[str | None, Query(description="a month, YYYY-MM")] = None,
+    date: Annotated[str | None, Query(description="a day, YYYY-MM-DD; not with week or month")] = None,
+    week: Annotated[str | None, Query(description="an ISO week, YYYY-Www; not with date or month")] = None,
+    month: Annotated[str | None, Query(description="a month, YYYY-MM; not with date or week")] = None,
     sort: Annotated[
         DailySort | None,
         Query(
@@ -105,7 +121,11 @@ def daily_papers(
     limit: Annotated[int, Query(ge=1, le=100, description="papers per page")] = 50,
     category: CategoryQuery = None,
 ) -> Any:
-    """The feed for a day, week or month, or the whole feed newest first when no period is given."""
+    """The feed for a day, week or month, or the whole feed newest first when no period is given.
+
+    `date`, `week` and `month` exclude each other: give at most one of them (several answer 400).
+    A period after 9999-12-26, whose week or month would run past the calendar, answers 422.
+    """
     period = _period(date, week, month)
     start, end = (period.start, period.end) if period else (_EARLIEST, _LATEST)
     order = sort or (DailySort.upvotes if period else DailySort.date)
@@ -228,12 +248,19 @@ def similar_papers(
 ) -> Any:
     canonical = canonical_id(paper_id)
     if canonical is not None:
-        return RedirectResponse(f"/api/papers/{canonical}/similar", status_code=307)
+        return RedirectResponse(_with_query(request, f"/api/papers/{canonical}/similar"), status_code=307)
     if not store.paper_exists(session, paper_id=paper_id):
+        _redirect_if_merged(request, session, paper_id, "/similar")
         raise HTTPException(404, f"There is no paper {paper_id!r} here.")
     version, problem = open_index(search)
     if version is None:
         raise HTTPException(503, problem or NO_INDEX_MESSAGE)
+    index = search.holder.get()
+    if index is not None and index.position(paper_id) is None:
+        # Papers are indexed after they arrive (by `dailypapers index` or after an ingest): not an error.
+        notice = f"Paper {paper_id!r} is not in the search index yet, so no similar papers are known for it."
+        body = SimilarResponse(id=paper_id, results=[], notices=[notice])
+        return Response(_json(_dump(body)), media_type=JSON)
     try:
         found = search.similar(paper_id, k=limit)
     except Exception as exc:
@@ -258,6 +285,7 @@ def paper_detail(request: Request, paper_id: PaperIdPath, session: SessionDep, n
         return RedirectResponse(f"/api/papers/{canonical}", status_code=307)
     paper = store.get_paper(session, paper_id=paper_id)
     if paper is None:
+        _redirect_if_merged(request, session, paper_id, "")
         raise HTTPException(404, f"There is no paper {paper_id!r} here.")
     card = store.paper_cards(session, ids=[paper_id], abstract_chars=None)[0]
     base = str(request.base_url).rstrip("/")

@@ -8,14 +8,15 @@ reads from other origins anyway.
 Errors are the API's usual JSON (``{"error", "status"}``): 401 with ``WWW-Authenticate: Bearer`` for a
 missing or unknown token, 403 for a banned or unconfirmed account, 404, 409 (a paper on the feed
 already), 422 (invalid body, or a paper too old to submit), 429 (daily submission limit, every attempt
-counted, with ``Retry-After``), 503 (arXiv not reachable within the budget, or too many look-ups waiting).
+counted, or the hourly comment limit, with ``Retry-After``), 503 (arXiv not reachable within the
+budget, or too many look-ups waiting).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import JSONResponse
 
@@ -23,7 +24,7 @@ from dailypapers import store
 from dailypapers.community import accounts, discussion
 from dailypapers.community.markdown import render_comment
 from dailypapers.community.submissions import submit_paper
-from dailypapers.errors import AlreadyDone, UpstreamError
+from dailypapers.errors import AlreadyDone, NotFoundError, UpstreamError
 from dailypapers.models import User
 from dailypapers.store.community import CommentRow
 from dailypapers.web.common import PaperIdPath
@@ -149,28 +150,43 @@ def _comment_out(row: CommentRow) -> CommentOut:
     )
 
 
-def _flatten(nodes: list[discussion.ThreadNode]) -> list[CommentRow]:
-    rows: list[CommentRow] = []
-    for node in nodes:
-        rows.append(node.comment)
-        rows.extend(_flatten(node.replies))
-    return rows
+MAX_COMMENTS_PER_CALL = 500
 
 
 @router.get(
     "/papers/{paper_id:path}/comments",
     response_model=CommentsResponse,
     response_model_exclude_none=True,
-    responses={404: _error("There is no such paper.")},
+    responses={
+        404: _error("There is no such paper, or the discussion has fewer pages."),
+        422: _error("`p` or `limit` is out of range."),
+    },
     summary="The discussion of a paper",
 )
-def paper_comments(paper_id: PaperIdPath, sessions: SessionsDep) -> Any:
+def paper_comments(
+    paper_id: PaperIdPath,
+    sessions: SessionsDep,
+    p: Annotated[int, Query(ge=0, le=1_000_000, description="page, from 0")] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_COMMENTS_PER_CALL, description="comments per page")
+    ] = discussion.COMMENTS_PER_PAGE,
+) -> Any:
+    """Comments in reading order, a page at a time; ``parentId`` rebuilds the threads, however deep."""
     paper_id = known_paper_id(sessions, paper_id)
     with sessions() as session:
         threads = discussion.build_threads(store.paper_comments(session, paper_id=paper_id))
         counts = store.paper_counts(session, paper_id=paper_id)
+    ordered = discussion.reading_order(threads)
+    pages = max(1, -(-len(ordered) // limit))
+    if p >= pages:
+        raise NotFoundError(f"This discussion has {pages} page(s) of {limit} comments; p counts from 0.")
     body = CommentsResponse(
-        paperId=paper_id, numComments=counts.comments, comments=[_comment_out(r) for r in _flatten(threads)]
+        paperId=paper_id,
+        numComments=counts.comments,
+        comments=[_comment_out(node.comment) for node in ordered[p * limit : (p + 1) * limit]],
+        p=p,
+        pages=pages,
+        total=len(ordered),
     )
     return JSONResponse(body.model_dump(mode="json", exclude_none=True))
 
@@ -180,16 +196,32 @@ def paper_comments(paper_id: PaperIdPath, sessions: SessionsDep) -> Any:
     response_model=CommentOut,
     response_model_exclude_none=True,
     status_code=201,
-    responses=AUTH_ERRORS,
+    responses={
+        **AUTH_ERRORS,
+        429: _error(
+            "The account posted its hourly number of comments; Retry-After says when it can post again."
+        ),
+    },
     summary="Comment on a paper, or reply to a comment",
 )
 def post_comment(
-    paper_id: PaperIdPath, body: CommentIn, user: ApiUser, sessions: SessionsDep, now: NowDep
+    paper_id: PaperIdPath,
+    body: CommentIn,
+    user: ApiUser,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    now: NowDep,
 ) -> Any:
     paper_id = known_paper_id(sessions, paper_id)
     with sessions.begin() as session:
         comment_id = discussion.post_comment(
-            session, user=user, paper_id=paper_id, text=body.text, parent_id=body.parent_id, now=now
+            session,
+            user=user,
+            paper_id=paper_id,
+            text=body.text,
+            parent_id=body.parent_id,
+            now=now,
+            per_hour=settings.comments_per_hour,
         )
     with sessions() as session:
         row = store.comment_row(session, comment_id=comment_id)

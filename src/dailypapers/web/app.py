@@ -41,7 +41,7 @@ from dailypapers.web.cache import PageCache
 from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.render import STATIC_DIR, Renderer
 from dailypapers.web.searching import index_version
-from dailypapers.web.security import SecurityHeadersMiddleware
+from dailypapers.web.security import RequestBodyLimitMiddleware, SecurityHeadersMiddleware
 
 DESCRIPTION = """\
 The JSON API of a Daily Papers server.
@@ -123,6 +123,8 @@ def create_app(
     app.state.clock = now
     app.state.renderer = renderer = Renderer()
 
+    # Added first, so it sits inside the security headers: a 413 carries them too.
+    app.add_middleware(RequestBodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
 

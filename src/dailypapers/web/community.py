@@ -18,12 +18,12 @@ from starlette.responses import RedirectResponse, Response
 
 from dailypapers import store
 from dailypapers.community import discussion, moderation
-from dailypapers.errors import InvalidInput, NotAllowed
+from dailypapers.errors import InvalidInput, NotAllowed, NotFoundError
 from dailypapers.models import User
 from dailypapers.web.accounts import NO_STORE, render_page
 from dailypapers.web.auth import FormViewerDep, SignedInDep, ViewerDep, safe_next
 from dailypapers.web.common import FormText, canonical_id
-from dailypapers.web.deps import NowDep, RendererDep, SessionsDep
+from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
 from dailypapers.web.render import paper_path, profile_path
 
 router = APIRouter(include_in_schema=False)
@@ -67,14 +67,34 @@ def vote(
     sessions: SessionsDep,
     viewer: FormViewerDep,
     now: NowDep,
+    renderer: RendererDep,
     action: FormText = "add",
 ) -> Response:
     paper_id = known_paper_id(sessions, paper_id)
-    with sessions.begin() as session:
-        if action == "remove":
-            discussion.remove_upvote(session, user=viewer.user, paper_id=paper_id)
-        else:
-            discussion.upvote(session, user=viewer.user, paper_id=paper_id, now=now)
+    try:
+        with sessions.begin() as session:
+            if action == "remove":
+                discussion.remove_upvote(session, user=viewer.user, paper_id=paper_id)
+            else:
+                discussion.upvote(session, user=viewer.user, paper_id=paper_id, now=now)
+    except NotAllowed as refused:
+        # app.js shows the reason beside the button; without it, a page that says why and leads back.
+        if _wants_json(request):
+            return JSONResponse({"error": str(refused), "status": 403}, status_code=403, headers=NO_STORE)
+        back = _back_to(request, paper_path(paper_id))
+        return render_page(
+            request,
+            renderer,
+            "accounts/message.html",
+            viewer=viewer,
+            status=403,
+            heading="Your upvote was not counted",
+            paragraphs=[str(refused)],
+            links=[("Back to the page you were on", back), ("Your account", "/account#verify")],
+            action_url=None,
+            nav="",
+            q="",
+        )
     with sessions() as session:
         counts = store.paper_counts(session, paper_id=paper_id)
         voted = store.has_voted(session, user_id=viewer.user.id, paper_id=paper_id)
@@ -96,10 +116,21 @@ def _parent(value: str) -> int | None:
     return int(value)
 
 
+def comment_url(sessions: Any, paper_id: str, comment_id: int, *, moderator: bool = False) -> str:
+    """The address of a comment on the page of the discussion that shows it."""
+    with sessions() as session:
+        threads = discussion.build_threads(
+            store.paper_comments(session, paper_id=paper_id), show_hidden=moderator
+        )
+    page = discussion.page_of(threads, comment_id=comment_id)
+    return f"{paper_path(paper_id)}{f'?page={page}' if page > 1 else ''}#comment-{comment_id}"
+
+
 @router.post("/papers/{paper_id:path}/comments")
 def comment(
     paper_id: str,
     sessions: SessionsDep,
+    settings: SettingsDep,
     viewer: FormViewerDep,
     now: NowDep,
     text: FormText = "",
@@ -108,9 +139,15 @@ def comment(
     paper_id = known_paper_id(sessions, paper_id)
     with sessions.begin() as session:
         comment_id = discussion.post_comment(
-            session, user=viewer.user, paper_id=paper_id, text=text, parent_id=_parent(parent_id), now=now
+            session,
+            user=viewer.user,
+            paper_id=paper_id,
+            text=text,
+            parent_id=_parent(parent_id),
+            now=now,
+            per_hour=settings.comments_per_hour,
         )
-    return RedirectResponse(f"{paper_path(paper_id)}#comment-{comment_id}", status_code=303, headers=NO_STORE)
+    return RedirectResponse(comment_url(sessions, paper_id, comment_id), status_code=303, headers=NO_STORE)
 
 
 @router.post("/comments/{comment_id}/edit")
@@ -121,36 +158,85 @@ def edit(
         paper_id = discussion.edit_comment(
             session, user=viewer.user, comment_id=comment_id, text=text, now=now
         )
-    return RedirectResponse(f"{paper_path(paper_id)}#comment-{comment_id}", status_code=303, headers=NO_STORE)
+    return RedirectResponse(comment_url(sessions, paper_id, comment_id), status_code=303, headers=NO_STORE)
 
 
 @router.post("/comments/{comment_id}/delete")
-def delete(comment_id: int, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep) -> Response:
+def delete(
+    comment_id: int,
+    request: Request,
+    renderer: RendererDep,
+    sessions: SessionsDep,
+    viewer: FormViewerDep,
+    now: NowDep,
+    confirmed: FormText = "",
+) -> Response:
+    """Delete one's own comment once it is confirmed: the page's script asks first and sends
+    ``confirmed=yes``; without the script the form leads to a page that asks (nothing is deleted yet)."""
+    if confirmed != "yes":
+        with sessions() as session:
+            row = store.comment_row(session, comment_id=comment_id)
+        if row is None:
+            raise NotFoundError(f"There is no comment {comment_id}.")
+        if row.user_id != viewer.user.id:
+            raise NotAllowed("You can only change your own comments.")
+        if row.status != "visible":
+            return RedirectResponse(
+                f"{paper_path(row.paper_id)}#discussion", status_code=303, headers=NO_STORE
+            )
+        return render_page(
+            request,
+            renderer,
+            "delete_comment.html",
+            viewer=viewer,
+            comment=row,
+            back=comment_url(sessions, row.paper_id, row.id),
+        )
     with sessions.begin() as session:
         paper_id = discussion.delete_comment(session, user=viewer.user, comment_id=comment_id, now=now)
     return RedirectResponse(f"{paper_path(paper_id)}#discussion", status_code=303, headers=NO_STORE)
 
 
+def _after_moderating(sessions: Any, paper_id: str, comment_id: int, next_path: str, notice: str) -> Response:
+    """Back to the moderation page when the form came from there (with a notice), else to the comment."""
+    target = safe_next(next_path, "")
+    if urlsplit(target).path == "/moderation":
+        joiner = "&" if "?" in target else "?"
+        return RedirectResponse(f"{target}{joiner}{notice}={comment_id}", status_code=303, headers=NO_STORE)
+    url = comment_url(sessions, paper_id, comment_id, moderator=True)
+    return RedirectResponse(url, status_code=303, headers=NO_STORE)
+
+
 @router.post("/comments/{comment_id}/hide")
 def hide(
-    comment_id: int, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, reason: FormText = ""
+    comment_id: int,
+    sessions: SessionsDep,
+    viewer: FormViewerDep,
+    now: NowDep,
+    reason: FormText = "",
+    next: FormText = "",
 ) -> Response:
     with sessions.begin() as session:
         paper_id = moderation.hide_comment(
             session, moderator=viewer.user, comment_id=comment_id, reason=reason, now=now
         )
-    return RedirectResponse(f"{paper_path(paper_id)}#comment-{comment_id}", status_code=303, headers=NO_STORE)
+    return _after_moderating(sessions, paper_id, comment_id, next, "hidden")
 
 
 @router.post("/comments/{comment_id}/unhide")
 def unhide(
-    comment_id: int, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, reason: FormText = ""
+    comment_id: int,
+    sessions: SessionsDep,
+    viewer: FormViewerDep,
+    now: NowDep,
+    reason: FormText = "",
+    next: FormText = "",
 ) -> Response:
     with sessions.begin() as session:
         paper_id = moderation.unhide_comment(
             session, moderator=viewer.user, comment_id=comment_id, reason=reason, now=now
         )
-    return RedirectResponse(f"{paper_path(paper_id)}#comment-{comment_id}", status_code=303, headers=NO_STORE)
+    return _after_moderating(sessions, paper_id, comment_id, next, "shown")
 
 
 # -- profiles ------------------------------------------------------------------------------------------
@@ -239,6 +325,20 @@ def set_role(
 # -- moderation ----------------------------------------------------------------------------------------
 
 
+MODERATION_NOTICES = {
+    "hidden": "Comment {id} is hidden. It is listed under “Hidden comments”, where it can be shown again.",
+    "shown": "Comment {id} is shown again.",
+}
+
+
+def _moderation_notice(request: Request) -> str:
+    for key, text in MODERATION_NOTICES.items():
+        value = request.query_params.get(key, "")
+        if value.isdigit() and len(value) <= 12:
+            return text.format(id=int(value))
+    return ""
+
+
 @router.get("/moderation")
 def moderation_page(
     request: Request, renderer: RendererDep, sessions: SessionsDep, viewer: SignedInDep, page: int = 1
@@ -265,6 +365,8 @@ def moderation_page(
         recent=recent,
         banned=banned,
         titles={paper_id: title for paper_id, (title, _) in titles.items()},
+        notice=_moderation_notice(request),
+        here="/moderation" + (f"?page={page}" if page > 1 else ""),
     )
 
 

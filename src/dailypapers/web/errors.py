@@ -25,7 +25,7 @@ from dailypapers.errors import (
     TooManyRequests,
 )
 from dailypapers.web.auth import CsrfRejected, LoginRequired, login_url
-from dailypapers.web.periods import PeriodError
+from dailypapers.web.periods import PeriodError, PeriodOutOfRange
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Already done",
+    413: "Request too large",
     422: "Invalid parameters",
     429: "Too many requests",
     500: "Something went wrong",
@@ -43,15 +44,83 @@ TITLES = {
 }
 
 
+class PaperMoved(Exception):
+    """A paper id that was merged into another: answered with a redirect to ``location``."""
+
+    def __init__(self, location: str, *, permanent: bool = True, keep_method: bool = True) -> None:
+        super().__init__(location)
+        self.location = location
+        self.status = (308 if keep_method else 301) if permanent else 307
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
 
+_FORMS = {
+    "category": "an arXiv category or archive such as cs.CL or cs",
+}
+"""What a parameter checked against a pattern should look like, in words (patterns are not words)."""
+
+
+def _characters(n: object) -> str:
+    return f"{n} character" if n == 1 else f"{n} characters"
+
+
+def _plain(kind: str, ctx: dict[str, Any], value: object, name: str) -> str:
+    """A pydantic error type in plain words: what is wrong with the value and what is accepted."""
+    if kind == "missing":
+        return "is required"
+    if kind == "string_too_long":
+        return f"is too long: at most {_characters(ctx.get('max_length'))}"
+    if kind == "string_too_short":
+        least = ctx.get("min_length")
+        return "is empty" if least == 1 and value == "" else f"is too short: at least {_characters(least)}"
+    if kind == "too_long":
+        return f"has too many items: at most {ctx.get('max_length')}"
+    if kind == "too_short":
+        return f"has too few items: at least {ctx.get('min_length')}"
+    if kind == "string_pattern_mismatch":
+        return f"must be {_FORMS[name]}" if name in _FORMS else "is not of the accepted form"
+    bounds = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"),
+              "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}  # fmt: skip
+    if kind in bounds:
+        key, words = bounds[kind]
+        return f"must be {words} {ctx.get(key)}"
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return "must be a whole number"
+    if kind in {"float_parsing", "float_type", "finite_number"}:
+        return "must be a number"
+    if kind in {"bool_parsing", "bool_type"}:
+        return "must be true or false"
+    if kind in {"enum", "literal_error"}:
+        return f"must be one of {ctx.get('expected', 'the listed values')}"
+    if kind in {"string_type", "string_unicode"}:
+        return "must be text"
+    if kind == "json_invalid":
+        return "is not valid JSON"
+    if kind in {"model_attributes_type", "dict_type", "model_type"}:
+        return "must be a JSON object"
+    if kind in {"list_type", "tuple_type", "set_type"}:
+        return "must be a list"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    if kind in {"date_parsing", "date_from_datetime_parsing", "date_type"}:
+        return "must be a date, YYYY-MM-DD"
+    if kind == "value_error" and ctx.get("error"):
+        return str(ctx["error"])
+    return "is not valid"
+
+
 def _describe(error: dict[str, Any]) -> str:
-    location = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body")]
-    name = ".".join(location) or "request"
-    message = str(error.get("msg", "is invalid"))
-    return f"{name}: {message}"
+    """One validation error in words, ``name: problem``: ``q: is too long: at most 2000 characters``."""
+    skipped = ("query", "path", "body", "form", "header", "cookie")
+    location = [str(part) for part in error.get("loc", ()) if part not in skipped]
+    if error.get("type") == "json_invalid":  # its location is a character offset, not a field
+        location = []
+    name = ".".join(location)
+    message = _plain(str(error.get("type", "")), dict(error.get("ctx") or {}), error.get("input"), name)
+    return f"{name or 'request body'}: {message}"
 
 
 def error_response(
@@ -95,6 +164,10 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers["WWW-Authenticate"] = BEARER_CHALLENGE
             return response
         return RedirectResponse(login_url(exc.next_path), status_code=303)
+
+    @app.exception_handler(PaperMoved)
+    async def paper_moved(request: Request, exc: PaperMoved) -> Response:
+        return RedirectResponse(exc.location, status_code=exc.status)
 
     @app.exception_handler(CsrfRejected)
     async def csrf_rejected(request: Request, exc: CsrfRejected) -> Response:
@@ -142,6 +215,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PeriodError)
     async def period_error(request: Request, exc: PeriodError) -> Response:
+        if isinstance(exc, PeriodOutOfRange):
+            # A page past the calendar does not exist; to the API it is a parameter out of range.
+            return error_response(request, 422 if is_api(request) else 404, str(exc))
         return error_response(request, 400, str(exc))
 
     @app.exception_handler(NotFoundError)
@@ -163,4 +239,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, 500, "The server failed to answer this request.")
 
 
-__all__ = ["BEARER_CHALLENGE", "CSRF_MESSAGE", "error_response", "install_error_handlers", "is_api"]
+__all__ = [
+    "BEARER_CHALLENGE",
+    "CSRF_MESSAGE",
+    "PaperMoved",
+    "error_response",
+    "install_error_handlers",
+    "is_api",
+]

@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from dailypapers import store, trending
-from dailypapers.community.discussion import build_threads, count_shown
+from dailypapers.community.discussion import build_threads, count_shown, thread_page
 from dailypapers.ingest.arxiv_ids import abs_url, html_url, pdf_url
 from dailypapers.serialize import paper_to_bibtex
 from dailypapers.store.feeds import FeedOrder, PaperCard
@@ -40,15 +40,36 @@ from dailypapers.web.deps import (
     SearchDep,
     SessionsDep,
 )
+from dailypapers.web.errors import PaperMoved
 from dailypapers.web.images import avatar_svg, thumbnail_svg
 from dailypapers.web.periods import Period, PeriodKind, parse_period
-from dailypapers.web.render import is_http_url, paper_path, short_authors
+from dailypapers.web.render import hf_discussion_url, is_http_url, paper_path, short_authors
 
 router = APIRouter(include_in_schema=False)
 
 FEED_PAGE_SIZE = 50
 TRENDING_SHOWN = 50
 SIMILAR_SHOWN = 6
+# Lists of papers come as cards (thumbnail and abstract) or compact (a line or two each). A link with
+# ?view= chooses (no script needed) and the choice is kept in a cookie; app.js switches in place.
+CARD_VIEWS = ("cards", "compact")
+VIEW_COOKIE = "card_view"
+VIEW_COOKIE_AGE = 365 * 24 * 3600
+
+
+def card_view(request: Request) -> tuple[str, bool]:
+    """The card view for this request, and whether the request chose it (then it is remembered)."""
+    asked = request.query_params.get("view")
+    if asked in CARD_VIEWS:
+        return asked, True
+    kept = request.cookies.get(VIEW_COOKIE)
+    return (kept if kept in CARD_VIEWS else CARD_VIEWS[0]), False
+
+
+def remember_view(response: Response, view: str, chosen: bool) -> Response:
+    if chosen:
+        response.set_cookie(VIEW_COOKIE, view, max_age=VIEW_COOKIE_AGE, path="/", samesite="lax")
+    return response
 
 
 def _personal_context(sessions: Any, personal: Personal | None, cards: list[PaperCard]) -> dict[str, Any]:
@@ -122,6 +143,7 @@ def _render_feed(
     category: str | None,
     page: int,
     home: bool,
+    view: str = CARD_VIEWS[0],
     personal: Personal | None = None,
 ) -> CachedPage:
     context = _feed_context(
@@ -144,6 +166,7 @@ def _render_feed(
         page=page,
         pages=pages,
         base_path=base_path,
+        view=view,
         params={"sort": None if sort is FeedOrder.upvotes else sort.value, "category": category},
         kinds=[
             (k, Period.containing(k, context["anchor"]) if shown else None)
@@ -170,8 +193,9 @@ async def _feed(
     category = category or None
     today = now.date()
     home = period is None
-    key = ("feed", kind.value, period.slug if period else f"home:{today}", sort.value, category, page)
-    return await serve_page(
+    view, chosen = card_view(request)
+    key = ("feed", kind.value, period.slug if period else f"home:{today}", sort.value, category, page, view)
+    response = await serve_page(
         request,
         cache,
         key,
@@ -185,9 +209,11 @@ async def _feed(
             category=category,
             page=page,
             home=home,
+            view=view,
             personal=personal,
         ),
     )
+    return remember_view(response, view, chosen)
 
 
 @router.get("/")
@@ -265,6 +291,7 @@ async def trending_page(
     category: CategoryQuery = None,
 ) -> Response:
     category = category or None
+    view, chosen = card_view(request)
 
     def make(personal: Personal | None) -> CachedPage:
         ranked = trending_cards(sessions, now=now, category=category, limit=TRENDING_SHOWN)
@@ -277,11 +304,13 @@ async def trending_page(
                 ranked=ranked,
                 category=category or "",
                 now=now,
+                view=view,
                 **extra,
             )
         )
 
-    return await serve_page(request, cache, ("trending", category, clock_slot(now)), make)
+    response = await serve_page(request, cache, ("trending", category, clock_slot(now), view), make)
+    return remember_view(response, view, chosen)
 
 
 @router.get("/about")
@@ -318,11 +347,20 @@ def _similar(search: Any, sessions: Any, paper_id: str) -> list[PaperCard]:
 
 
 def _paper_page(
-    renderer: Any, sessions: Any, search: Any, paper_id: str, now: datetime, personal: Personal | None = None
+    renderer: Any,
+    sessions: Any,
+    search: Any,
+    paper_id: str,
+    now: datetime,
+    personal: Personal | None = None,
+    comments_page: int = 1,
 ) -> CachedPage:
     with sessions() as session:
         paper = store.get_paper(session, paper_id=paper_id)
         if paper is None:
+            merged_into = store.paper_alias_target(session, paper_id=paper_id)
+            if merged_into is not None:  # an id that was merged into another paper: send readers on
+                raise PaperMoved(paper_path(merged_into), keep_method=False)
             raise HTTPException(404, f"There is no paper {paper_id!r} here.")
         feed = paper.feed_entry
         counts = store.paper_counts(session, paper_id=paper_id)
@@ -348,18 +386,24 @@ def _paper_page(
             ]
         if paper.doi:
             links.append(("DOI", f"https://doi.org/{paper.doi}"))
+        sources = sorted(s.source for s in paper.sources)
         context = {
             "paper": paper,
+            # A title from a copied listing that matched no known paper: the page says so and offers a search.
+            "from_listing": "listing" in sources and not paper.authors and not links,
+            "hf_url": hf_discussion_url(paper.arxiv_id)
+            if feed is not None and feed.source == "huggingface"
+            else None,
             "feed": feed,
             "score": score,
             "links": links,
             "code_urls": [u for u in paper.code_urls or [] if is_http_url(u)],
             "project_url": paper.project_url if is_http_url(paper.project_url) else None,
             "bibtex": paper_to_bibtex(paper),
-            "sources": sorted(s.source for s in paper.sources),
+            "sources": sources,
             "extra": dict(paper.extra or {}),
             "counts": counts,
-            "threads": threads,
+            "threads": thread_page(threads, page=comments_page),
             "local_comments": count_shown(threads),
             "upstream_upvotes": feed.upvotes if feed else 0,
             "upstream_comments": feed.num_comments if feed else 0,
@@ -389,15 +433,19 @@ async def paper_page(
     search: SearchDep,
     cache: PageCacheDep,
     now: NowDep,
+    page: PageQuery = 1,
 ) -> Response:
     canonical = canonical_id(paper_id)
     if canonical is not None:
         return RedirectResponse(paper_path(canonical), status_code=301)
     if not paper_id or len(paper_id) > 200:
         raise HTTPException(404, "There is no such paper here.")
-    key = ("paper", paper_id, clock_slot(now))
+    key = ("paper", paper_id, page, clock_slot(now))
     return await serve_page(
-        request, cache, key, lambda personal: _paper_page(renderer, sessions, search, paper_id, now, personal)
+        request,
+        cache,
+        key,
+        lambda personal: _paper_page(renderer, sessions, search, paper_id, now, personal, page),
     )
 
 
@@ -428,4 +476,4 @@ def favicon(renderer: RendererDep) -> Response:
     return RedirectResponse(renderer.static_url("favicon.svg"), status_code=301)
 
 
-__all__ = ["FEED_PAGE_SIZE", "TRENDING_SHOWN", "router"]
+__all__ = ["CARD_VIEWS", "FEED_PAGE_SIZE", "TRENDING_SHOWN", "VIEW_COOKIE", "card_view", "router"]

@@ -20,6 +20,7 @@ import jinja2
 from dailypapers import __version__
 from dailypapers.community.markdown import render_comment
 from dailypapers.mathml import render_math, render_math_excerpt, render_paragraphs, strip_math_delimiters
+from dailypapers.trending import readable_number
 
 SITE_NAME = "Daily Papers"
 STATIC_DIR = Path(str(files("dailypapers.web") / "static"))
@@ -76,8 +77,26 @@ def iso_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def hf_discussion_url(arxiv_id: str | None) -> str | None:
+    """The Hugging Face page of a paper, at its discussion; Hugging Face knows papers by arXiv id only."""
+    return f"https://huggingface.co/papers/{quote(arxiv_id, safe='/')}#community" if arxiv_id else None
+
+
+def arxiv_search_url(title: str) -> str:
+    """arXiv's own search for a title: how a reader finds a paper we know by its title alone."""
+    return "https://arxiv.org/search/?" + urlencode({"query": title, "searchtype": "title"})
+
+
 def profile_path(username: str) -> str:
     return "/u/" + quote(username, safe="")
+
+
+def avatar_path(name: str) -> str:
+    return "/avatars/" + quote(name, safe="") + ".svg"
+
+
+def thumbnail_path(paper_id: str) -> str:
+    return "/thumbnails/" + quote(paper_id, safe="/") + ".svg"
 
 
 def count_label(n: int, singular: str, plural: str | None = None) -> str:
@@ -118,6 +137,7 @@ class Renderer:
             when=human_time,
             iso_time=iso_time,
             profile_path=profile_path,
+            score=readable_number,
         )
         self.env.tests["http_url"] = is_http_url
         self.env.globals.update(
@@ -128,6 +148,10 @@ class Renderer:
             paper_path=paper_path,
             count_label=count_label,
             profile_path=profile_path,
+            hf_discussion_url=hf_discussion_url,
+            arxiv_search_url=arxiv_search_url,
+            avatar_path=avatar_path,
+            thumbnail_path=thumbnail_path,
             # Pages for visitors without a session; signed-in pages pass their own (see web/auth.py).
             viewer=None,
             csrf_token="",
@@ -146,11 +170,15 @@ class Renderer:
 __all__ = [
     "SITE_NAME",
     "Renderer",
+    "arxiv_search_url",
+    "avatar_path",
+    "hf_discussion_url",
     "human_date",
     "human_time",
     "is_http_url",
     "paper_path",
     "profile_path",
     "short_authors",
+    "thumbnail_path",
     "url_with",
 ]

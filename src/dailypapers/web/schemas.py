@@ -249,6 +249,10 @@ class SearchResponse(_Model):
 class SimilarResponse(_Model):
     id: str
     results: list[SearchHit]
+    notices: list[str] = Field(
+        default_factory=list,
+        description="Why the list is short or empty, for example a paper the search index does not hold yet.",
+    )
 
 
 class ErrorResponse(_Model):
@@ -292,6 +296,9 @@ class CommentsResponse(_Model):
     comments: list[CommentOut] = Field(
         description="Threads in reading order: each comment before its replies."
     )
+    p: int = Field(0, description="This page of the discussion, from 0.")
+    pages: int = Field(1, description="Pages of the discussion at this `limit`.")
+    total: int = Field(0, description="Comments in the discussion, placeholders of removed ones included.")
 
 
 class CommentIn(BaseModel):

@@ -1,7 +1,11 @@
 """The search page: the query box, its filters and the ranked results.
 
 A query that names one known paper (an arXiv id or link, or this site's own id) goes straight to that
-paper's page. Result pages are cached like the feeds; the cache is emptied when the index changes.
+paper's page; an arXiv id the site does not hold yet gets a link to fetch it (for people signed in) and
+one to arXiv. Above the results the page says what was found: whose papers come first when the query
+names someone, or "No exact matches; N related papers" when nothing holds the query's words and every
+result was found by meaning. Result pages are cached like the feeds; the cache is emptied when the
+index changes.
 """
 
 from __future__ import annotations
@@ -84,6 +88,11 @@ def _search_page(
         "searched": False,
         "used_mode": mode.value,
         "missing_ids": [],
+        "signed_in": personal is not None,
+        "author": None,
+        "author_total": 0,
+        "related_only": False,
+        "only_ids": False,
     }
     if q.strip() or category or since or until:
         outcome = run_search(
@@ -99,12 +108,13 @@ def _search_page(
         terms = query_terms(outcome.query)
         with sessions() as session:
             cards = store.paper_cards(session, ids=outcome.hits, abstract_chars=None)
-            known = {c.id for c in cards}
+            known = {c.id for c in cards} | set(outcome.results.exact if outcome.results else [])
             context["missing_ids"] = [i for i in outcome.query.arxiv_ids if i not in known]
         pages = max(1, math.ceil(outcome.total / SEARCH_PAGE_SIZE))
         if page > pages and outcome.total:
             raise HTTPException(404, f"Page {page} is past the last page ({pages}) of these results.")
-        scores = {h.id: h.score for h in outcome.results.hits} if outcome.results else {}
+        results = outcome.results
+        scores = {h.id: h.score for h in results.hits} if results else {}
         context.update(
             searched=True,
             results=[
@@ -118,9 +128,13 @@ def _search_page(
             ],
             total=outcome.total,
             pages=pages,
-            notices=outcome.notices,
+            notices=outcome.page_notices,
             unavailable=outcome.unavailable,
             used_mode=outcome.mode.value,
+            author=results.author if results else None,
+            author_total=results.author_total if results else 0,
+            related_only=results.related_only if results else False,
+            only_ids=outcome.query.is_only_ids and not (category or since or until),
         )
     return html_page(renderer.render("search.html", **context))
 

@@ -3,7 +3,8 @@
 No index yet, an index built by another embedding model, or no embedding model installed are all
 states a site can be in for a while (after a fresh install, during a model change); none of them is an
 error of the person searching. Semantic and hybrid searches then fall back to keyword search with a
-notice, and with no index at all the page says so instead of failing.
+notice, and with no index at all the page says so instead of failing. An index made by an older
+version is refused by the search code with a message saying how to rebuild it, which is shown as is.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dailypapers.errors import SearchError
+from dailypapers.search.index import OutdatedIndexError
 from dailypapers.search.query import ParsedQuery, parse_query
 from dailypapers.search.service import Mode, SearchResults, SearchService
 
@@ -22,6 +24,11 @@ log = logging.getLogger(__name__)
 NO_INDEX_MESSAGE = (
     "Search is not ready yet: this site has no search index. Whoever runs it can build one with "
     "`dailypapers index` (ingesting papers builds it too)."
+)
+
+OUTDATED_INDEX_MESSAGE = (
+    "Search is not available right now: the search index was built by an older version of Daily Papers. "
+    "Whoever runs this site can rebuild it with `dailypapers index` (the paper vectors are kept)."
 )
 
 
@@ -42,11 +49,20 @@ class SearchOutcome:
     def total(self) -> int:
         return self.results.total if self.results else 0
 
+    @property
+    def page_notices(self) -> list[str]:
+        """The notices without the summary of what was found, which the search page shows in place."""
+        summary = set(self.results.summary) if self.results else set()
+        return [notice for notice in self.notices if notice not in summary]
+
 
 def open_index(service: SearchService) -> tuple[str | None, str | None]:
     """(version of the current index, or None; why it cannot be used, or None)."""
     try:
         index = service.holder.get()
+    except OutdatedIndexError as exc:
+        log.warning("the search index is outdated: %s", exc)
+        return None, OUTDATED_INDEX_MESSAGE
     except Exception as exc:  # a damaged index, or one written by another version of Daily Papers
         log.warning("the search index cannot be opened: %r", exc)
         return None, (
@@ -103,8 +119,15 @@ def run_search(
         except SearchError as again:
             outcome.unavailable = str(again)
             return outcome
-    outcome.notices.extend(outcome.results.notices)
+    outcome.notices.extend(outcome.results.notices + outcome.results.summary)
     return outcome
 
 
-__all__ = ["NO_INDEX_MESSAGE", "SearchOutcome", "index_version", "open_index", "run_search"]
+__all__ = [
+    "NO_INDEX_MESSAGE",
+    "OUTDATED_INDEX_MESSAGE",
+    "SearchOutcome",
+    "index_version",
+    "open_index",
+    "run_search",
+]

@@ -1,4 +1,5 @@
 """Headers added to every response: security policy, CORS for the API, caching of static files; HEAD.
+Also the limit on request bodies.
 
 A plain ASGI middleware (not ``BaseHTTPMiddleware``) so that it costs a few dictionary operations per
 response and never buffers a body.
@@ -8,12 +9,23 @@ inline event handler, no inline style, nothing remote. Pages are server-rendered
 is escaped, so the policy is a second line of defence: even a tag that slipped through could not run.
 ``frame-ancestors 'none'`` (and ``X-Frame-Options`` for old browsers) forbids framing, against
 click-jacking. Generated SVG images get ``default-src 'none'``: an SVG opened directly is a document.
+
+``RequestBodyLimitMiddleware`` refuses a body larger than ``max_request_body_bytes`` with 413 before
+it is read: FastAPI reads a JSON or form body in full before any dependency runs, so without it an
+anonymous 200 MB post to an endpoint that needs a token is buffered in memory before its 401. A declared
+``Content-Length`` over the limit is answered without reading anything; a chunked body is counted as it
+arrives and refused as soon as it passes the limit (the error is raised from ``receive`` as an
+``HTTPException``, which FastAPI passes on unchanged, so the usual error pages and JSON answer it).
 """
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dailypapers.web.errors import error_response
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -92,4 +104,70 @@ class SecurityHeadersMiddleware:
         await send({"type": "http.response.body", "body": b""})
 
 
-__all__ = ["CONTENT_SECURITY_POLICY", "SecurityHeadersMiddleware"]
+def _size(n: int) -> str:
+    if n >= 1 << 20 and n % (1 << 20) == 0:
+        return f"{n >> 20} MiB"
+    if n >= 1 << 10 and n % (1 << 10) == 0:
+        return f"{n >> 10} KiB"
+    return f"{n:,} bytes"
+
+
+class BodyTooLarge(HTTPException):
+    """A request body over the limit (413); the message names the limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {_size(limit)}, the most this site accepts.")
+
+
+class RequestBodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)  # nothing of the body is read
+            return
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except BodyTooLarge:
+            # Read outside a route (where the error handlers answer it) and before any answer began.
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = BodyTooLarge(self.max_bytes)
+        response = error_response(Request(scope, receive), error.status_code, error.detail)
+        # The unread body stays on the connection: ask the client to open a new one.
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
+
+
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "BodyTooLarge",
+    "RequestBodyLimitMiddleware",
+    "SecurityHeadersMiddleware",
+]

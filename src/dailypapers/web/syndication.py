@@ -1,12 +1,19 @@
 """RSS 2.0 and Atom feeds: the daily feed, trending, and the newest papers of each category.
 
 Generated with feedgen, which builds the XML with lxml, so titles and abstracts are escaped by the XML
-serialiser, never by string formatting. Summaries are plain text (formulas left as LaTeX): feed readers
-render HTML each in their own way, and plain text cannot smuggle markup into any of them.
+serialiser, never by string formatting.
+
+Summaries are the authors and the abstract (formulas left as LaTeX). RSS 2.0 has no way to say that a
+``<description>`` is plain text, and readers take it as HTML: escaped only once, by the XML serialiser,
+an abstract holding ``<img src=x onerror=...>`` would reach the reader as a live tag. So RSS descriptions
+are HTML made here, every piece of text escaped for HTML (then escaped again, as XML, by lxml). Atom
+says what its summaries are: they go out as ``type="text"``, where readers show the characters as they
+are, so they stay plain text.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -44,6 +51,13 @@ MEDIA_TYPES = {
 def xml_text(text: str | None) -> str:
     """Text with the characters XML 1.0 cannot carry removed."""
     return _NOT_XML.sub("", text or "")
+
+
+def html_summary(authors: str, abstract: str) -> str:
+    """The HTML of an RSS description: the authors, then the abstract's paragraphs, all text escaped."""
+    paragraphs = [authors] if authors else []
+    paragraphs += [part.strip() for part in re.split(r"\n\s*\n", abstract) if part.strip()]
+    return "".join(f"<p>{html.escape(part, quote=True)}</p>" for part in paragraphs)
 
 
 def _when(card: PaperCard) -> datetime:
@@ -85,13 +99,16 @@ def build_feed(
         entry.link(href=url)
         entry.published(_when(card))
         entry.updated(_when(card))
-        summary = xml_text(card.abstract)
+        names = ""
         if card.authors:
-            names = ", ".join(card.authors[:20]) + (" et al." if len(card.authors) > 20 else "")
+            names = xml_text(", ".join(card.authors[:20]) + (" et al." if len(card.authors) > 20 else ""))
             for name in card.authors[:20]:
                 entry.author({"name": xml_text(name)})
-            summary = f"{xml_text(names)}\n\n{summary}"
-        entry.description(summary)
+        abstract = xml_text(card.abstract)
+        if fmt is FeedFormat.rss:
+            entry.description(html_summary(names, abstract))
+        else:
+            entry.description("\n\n".join(part for part in (names, abstract) if part), isSummary=True)
         for category in card.categories:
             entry.category(term=xml_text(category))
     data: bytes = generator.rss_str() if fmt is FeedFormat.rss else generator.atom_str()
@@ -212,4 +229,4 @@ _feed_route(FeedFormat.rss)
 _feed_route(FeedFormat.atom)
 
 
-__all__ = ["FeedFormat", "build_feed", "daily_feed", "router", "trending_feed", "xml_text"]
+__all__ = ["FeedFormat", "build_feed", "daily_feed", "html_summary", "router", "trending_feed", "xml_text"]

@@ -45,6 +45,11 @@ class SentenceTransformerEmbedder:
             wanted = threads or usable_cores()
             if threads or torch.get_num_threads() > wanted:
                 torch.set_num_threads(wanted)
+        # transformers draws a tqdm bar of its own while loading the weights, which breaks into the
+        # CLI's Rich progress and the server's log; the load takes well under a second anyway.
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
         self.model = SentenceTransformer(str(model_path), device=device, local_files_only=True)
         if hasattr(self.model, "get_embedding_dimension"):  # sentence-transformers 6 renamed it
             dim = self.model.get_embedding_dimension()

@@ -57,6 +57,27 @@ function searchShortcut() {
 }
 
 // Upvote buttons vote without reloading the page; without this script the form posts and comes back.
+// Every count of the paper on the page follows ([data-upvotes-of], less data-upvotes-minus), and a vote
+// the server refuses (an unconfirmed address, a suspended account) is explained beside the button.
+function showVoteProblem(form, message) {
+  var note = form.querySelector(".vote-problem");
+  if (!note) {
+    note = document.createElement("p");
+    note.className = "vote-problem";
+    note.setAttribute("role", "alert");
+    form.append(note);
+  }
+  note.textContent = message;
+}
+
+function updateUpvoteCounts(paperId, upvotes) {
+  document.querySelectorAll("[data-upvotes-of]").forEach(function (count) {
+    if (count.getAttribute("data-upvotes-of") !== paperId) return;
+    var minus = Number(count.getAttribute("data-upvotes-minus") || "0");
+    count.textContent = String(upvotes - minus);
+  });
+}
+
 function enhanceVotes() {
   document.querySelectorAll("form.vote-form").forEach(function (form) {
     form.addEventListener("submit", function (event) {
@@ -72,23 +93,30 @@ function enhanceVotes() {
         credentials: "same-origin",
       })
         .then(function (response) {
-          if (!response.ok || response.headers.get("content-type").indexOf("application/json") !== 0) {
-            throw new Error("not a vote answer");
-          }
-          return response.json();
+          var type = response.headers.get("content-type") || "";
+          if (type.indexOf("application/json") !== 0) throw new Error("not a vote answer");
+          return response.json().then(function (body) {
+            if (response.ok) return body;
+            if (response.status === 403 && body.error) {
+              showVoteProblem(form, body.error);
+              button.disabled = false;
+              return null;
+            }
+            throw new Error("vote refused");
+          });
         })
         .then(function (result) {
+          if (result === null) return;
           form.querySelector("input[name=action]").value = result.upvoted ? "remove" : "add";
           button.setAttribute("aria-pressed", result.upvoted ? "true" : "false");
           form.querySelectorAll(".votes-count").forEach(function (count) {
             count.textContent = String(result.upvotes);
           });
-          var target = form.getAttribute("data-count-target");
-          if (target && document.getElementById(target)) {
-            document.getElementById(target).textContent = String(result.upvotes);
-          }
+          updateUpvoteCounts(result.paperId, result.upvotes);
           var label = form.querySelector(".vote-label");
           if (label) label.textContent = label.getAttribute(result.upvoted ? "data-on" : "data-off");
+          var note = form.querySelector(".vote-problem");
+          if (note) note.remove();
           button.disabled = false;
         })
         .catch(function () {
@@ -98,8 +126,46 @@ function enhanceVotes() {
   });
 }
 
+// Cards or compact lines: the links work without this script (?view=, kept in a cookie by the server);
+// with it the list switches in place and the same cookie keeps the choice.
+function enhanceViewToggle() {
+  document.querySelectorAll(".view-toggle a[data-view]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var view = link.getAttribute("data-view");
+      event.preventDefault();
+      document.querySelectorAll("ol.cards").forEach(function (list) {
+        list.classList.toggle("is-compact", view === "compact");
+      });
+      document.querySelectorAll(".view-toggle a[data-view]").forEach(function (other) {
+        if (other.getAttribute("data-view") === view) other.setAttribute("aria-current", "true");
+        else other.removeAttribute("aria-current");
+      });
+      document.cookie = "card_view=" + view + "; path=/; max-age=31536000; samesite=lax";
+    });
+  });
+}
+
+// A time zone field marked data-browser-timezone starts with the reader's own zone, when it is known here.
+function fillTimeZone() {
+  document.querySelectorAll("input[data-browser-timezone]").forEach(function (input) {
+    var zone = "";
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (error) {
+      return;
+    }
+    var known = Array.prototype.some.call(
+      (input.list && input.list.options) || [],
+      function (option) { return option.value === zone; }
+    );
+    if (zone && known) input.value = zone;
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   addCopyButtons();
   searchShortcut();
   enhanceVotes();
+  enhanceViewToggle();
+  fillTimeZone();
 });
