@@ -307,3 +307,37 @@ def test_a_digest_raced_by_another_composer_is_dropped_and_the_others_stored(
         assert sent_papers(papers, f"{name}@example.org") == sorted(FRIDAY_TOP)
     ada_papers = sent_papers(papers, "ada@example.org")
     assert len(ada_papers) == len(set(ada_papers)) == 6
+
+
+def test_a_reader_whose_last_digest_is_over_a_week_old_still_gets_the_week_of_catch_up(
+    papers: sessionmaker[Session], renderer: MailRenderer
+) -> None:
+    add_subscriber(papers, renderer, "ada@example.org", max_papers=50)
+    sid = subscription(papers, "ada@example.org").id
+    sent = datetime(2026, 6, 5, 9, 0, tzinfo=UTC)
+    with papers() as session:
+        session.add(
+            OutboxMessage(
+                subscription_id=sid,
+                kind="digest",
+                period="2026-06-04",
+                status="sent",
+                message_id="<old-digest@example.org>",
+                recipient="ada@example.org",
+                message=b"",
+                covers_from=date(2026, 6, 4),
+                covers_to=date(2026, 6, 4),
+                next_attempt_at=sent,
+                created_at=sent,
+                sent_at=sent,
+            )
+        )
+        session.commit()
+    # Nine days later: the digest of 13 June reaches back a week, to the papers of 11 and 12 June.
+    report = compose_digests(
+        papers, renderer, now=datetime(2026, 6, 14, 9, 0, tzinfo=UTC), day=date(2026, 6, 13)
+    )
+    assert report.composed == 1
+    latest = outbox(papers, "ada@example.org")[-1]
+    assert (latest.covers_from, latest.covers_to) == (date(2026, 6, 7), date(2026, 6, 13))
+    assert latest.paper_count == 35  # Thursday 11 June (5) and Friday 12 June (30)

@@ -17,14 +17,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers import store
 from dailypapers.digest.periods import (
-    DAILY_CATCH_UP_DAYS,
     Frequency,
     Period,
     covered_days,
@@ -88,9 +87,9 @@ def _due_digests(
                 frequency, time_zone=subscription.timezone, hour=subscription.send_hour, now=now
             )
     done = store.outbox_periods(session, periods=[p.key for p in periods.values()])
-    oldest = min((p.last for p in periods.values()), default=None)
-    since = oldest - timedelta(days=DAILY_CATCH_UP_DAYS) if oldest is not None else None
-    covered = store.last_covered_days(session, since=since)
+    # Every subscriber's last covered day, however old: one that ended over a week ago still marks a
+    # returning reader, whose catch-up `covered_days` caps at DAILY_CATCH_UP_DAYS, not a first digest.
+    covered = store.last_covered_days(session)
     due: list[_Due] = []
     already = 0
     for subscription in subscriptions:
