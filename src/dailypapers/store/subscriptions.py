@@ -216,7 +216,7 @@ def outbox_periods(session: Session, *, periods: Iterable[str]) -> set[tuple[int
 def last_covered_days(session: Session, *, since: date | None = None) -> dict[int, date]:
     """The last feed day each subscriber's digests covered (cancelled mails do not count).
 
-    ``since`` ignores digests that ended before it (callers only look a week back).
+    ``since`` ignores digests that ended before it.
     """
     statement = (
         select(OUTBOX.c.subscription_id, func.max(OUTBOX.c.covers_to))
