@@ -27,7 +27,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from serving import free_port, wait_until_serving  # noqa: E402
 
 SECRET = "bench-community-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 COMMENT_SHARE = 0.3
@@ -52,12 +54,6 @@ def shared_data() -> Path:
     if not (path / "hf-daily-papers").exists():
         raise SystemExit(f"the real data is not at {path} (set DAILYPAPERS_SHARED_DATA)")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -125,21 +121,10 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
-        import httpx
-
         handle = self.log.open("wb")
         self.process = subprocess.Popen(self.command, env=self.env, stdout=handle, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/api/daily_papers?limit=1", timeout=5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None:
-                raise SystemExit(f"the server exited: {self.log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        raise SystemExit("the server did not start in 60 s")
+        wait_until_serving(self.process, self.url + "/api/daily_papers?limit=1", log=self.log)
+        return self
 
     def __exit__(self, *exc: object) -> None:
         assert self.process is not None

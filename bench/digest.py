@@ -19,7 +19,6 @@ import argparse
 import multiprocessing
 import os
 import random
-import socket
 import sys
 import tempfile
 import threading
@@ -35,6 +34,7 @@ from sqlalchemy import select
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "bench"))
 
 from dailypapers.config import Settings  # noqa: E402
 from dailypapers.db import create_engine_from_settings, make_session_factory, upgrade_schema  # noqa: E402
@@ -47,6 +47,7 @@ from dailypapers.ingest.pipeline import Ingestor  # noqa: E402
 from dailypapers.ingest.records import new_on_feed as on_feed  # noqa: E402
 from dailypapers.mail import SmtpMailer, connection  # noqa: E402
 from dailypapers.models import OutboxMessage, Subscription  # noqa: E402
+from serving import free_port  # noqa: E402
 
 DAY = date(2026, 6, 12)
 NOW = datetime(2026, 6, 13, 9, 0, tzinfo=UTC)
@@ -82,12 +83,6 @@ ZONES = [
     "Europe/Berlin",
 ]
 NAMES = ["Ada Lovelace", "Zoë Ångström", "李雷", "José Ñúñez", "Émile Zola", None, None, "Grace Hopper"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def smtp_server(

@@ -45,15 +45,13 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+
+from serving import free_port, wait_until_serving  # noqa: E402
+
 SECRET = "bench-submissions-secret-5d4c3b2a19f8e7d6c5b4a39281706f5e"
 PASSWORD = "bench account password 7"
 SCENARIOS = ("silent", "blackhole", "refused")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -172,17 +170,8 @@ class Instance:
         ]  # fmt: skip
         handle = self.log.open("wb")
         self.process = subprocess.Popen(command, env=self.env, stdout=handle, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/about", timeout=5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None:
-                raise SystemExit(f"the server exited: {self.log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        raise SystemExit("the server did not start within 60 s")
+        wait_until_serving(self.process, self.url + "/about", log=self.log)
+        return self
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:

@@ -31,7 +31,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,8 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
+
+from serving import free_port, wait_until_serving  # noqa: E402
 
 TARGETS = {"home_rps": 300.0, "home_p99_ms": 100.0, "search_p99_ms": 150.0}
 LAST_DAY = date(2026, 7, 31)
@@ -246,17 +247,11 @@ def queries(count: int) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server:
     """``uvicorn --factory`` in a subprocess, as ``dailypapers serve --workers`` runs it."""
 
     def __init__(self, data_dir: Path, *, workers: int, cached: bool) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         factory = "dailypapers.web.app:create_app_from_env" if cached else "web:create_uncached_app"
         self.command = [
             sys.executable, "-m", "uvicorn", "--factory", factory, "--app-dir", str(REPO / "bench"),
@@ -278,19 +273,8 @@ class Server:
 
     def __enter__(self) -> Server:
         self.process = subprocess.Popen(self.command, env=self.env)
-        import httpx
-
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/about", timeout=5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None:
-                raise SystemExit(f"the server exited with {self.process.returncode}")
-            time.sleep(0.2)
-        raise SystemExit("the server did not start in 120 s")
+        wait_until_serving(self.process, self.url + "/about", seconds=120)
+        return self
 
     def __exit__(self, *exc: object) -> None:
         assert self.process is not None

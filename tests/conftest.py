@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.config import Settings
 from dailypapers.db import create_engine_from_settings, make_session_factory, upgrade_schema
+from tests.digest.smtp import SmtpServer
 
 REPO = Path(__file__).resolve().parents[1]
 _counter = itertools.count()
@@ -133,3 +134,11 @@ def cli_env(settings: Settings) -> dict[str, str]:
         # Building the search index embeds every paper; only the search tests want that.
         "DAILYPAPERS_AUTO_INDEX": "false",
     }
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback that keeps what it is sent."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -125,5 +126,21 @@ def sequence(*replies: Reply) -> Route:
 
     def route(_request: Request) -> Reply:
         return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return route
+
+
+def arxiv_id_list_route(shared_data: Path) -> Route:
+    """The arXiv API answering ``id_list`` from every recorded response: the entries of the ids asked
+    for that arXiv has (unknown ids are simply missing), in the order asked, paged like any query."""
+    recorded = sorted((shared_data / "arxiv" / "api-atom").glob("*.xml"))
+    template = (shared_data / "arxiv" / "api-atom" / "sotawhat-arxiv_transformer.xml").read_bytes()
+    by_id = {entry_id(e): e for path in recorded for e in feed_entries(path.read_bytes())}
+
+    def route(request: Request) -> Reply:
+        wanted = [re.sub(r"v\d+$", "", i) for i in (request.param("id_list") or "").split(",") if i]
+        entries = [by_id[i] for i in wanted if i in by_id]
+        start, count = int(request.param("start") or 0), int(request.param("max_results") or 10)
+        return Reply(body=repage(template, entries, start, count))
 
     return route

@@ -6,11 +6,8 @@ Mails go through a real SMTP server on loopback; only the clock is the test's ow
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,23 +26,8 @@ VICTIM = "subscriber@example.org"
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def mail_settings(settings: Settings, smtp: SmtpServer) -> Settings:
-    return settings.model_copy(
-        update={
-            "secret_key": SecretStr(SECRET),
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp.port,
-            "smtp_security": "none",
-            "smtp_timeout_seconds": 5.0,
-        }
-    )
+    return smtp.settings_for(settings, secret=SECRET)
 
 
 def _subscribe(sessions: sessionmaker[Session], settings: Settings, clock: Clock) -> None:

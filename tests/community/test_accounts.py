@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,24 +27,8 @@ SECRET = "community-tests-secret-0123456789-abcdefghijkl"
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def mail_settings(settings: Settings, smtp: SmtpServer) -> Settings:
-    return settings.model_copy(
-        update={
-            "secret_key": SecretStr(SECRET),
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp.port,
-            "smtp_security": "none",
-            "smtp_timeout_seconds": 5.0,
-            "mail_from": "Daily Papers <accounts@papers.example.org>",
-        }
-    )
+    return smtp.settings_for(settings, secret=SECRET, mail_from="Daily Papers <accounts@papers.example.org>")
 
 
 @pytest.fixture

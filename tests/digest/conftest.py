@@ -8,13 +8,12 @@ does, so that category filters have papers to match.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.config import Settings
@@ -64,24 +63,13 @@ def papers(sessions: sessionmaker[Session], shared_data: Path) -> sessionmaker[S
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def mail_settings(settings: Settings, smtp: SmtpServer) -> Settings:
-    return settings.model_copy(
-        update={
-            "base_url": BASE_URL,
-            "mail_from": "Daily Papers <digest@papers.example.org>",
-            "secret_key": SecretStr(SECRET),
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp.port,
-            "smtp_security": "none",
-            "smtp_timeout_seconds": 2.0,
-        }
+    return smtp.settings_for(
+        settings,
+        secret=SECRET,
+        timeout=2.0,
+        base_url=BASE_URL,
+        mail_from="Daily Papers <digest@papers.example.org>",
     )
 
 

@@ -26,6 +26,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from pydantic import SecretStr
+
+from dailypapers.config import Settings
 
 Fault = str | tuple[str, Any]
 
@@ -180,3 +183,18 @@ class SmtpServer:
 
     def stop(self) -> None:
         self.controller.stop()
+
+    def settings_for(
+        self, settings: Settings, *, secret: str, timeout: float = 5.0, **extra: Any
+    ) -> Settings:
+        """``settings`` that send mail here in plain SMTP, signing links with ``secret``."""
+        return settings.model_copy(
+            update={
+                "secret_key": SecretStr(secret),
+                "smtp_host": "127.0.0.1",
+                "smtp_port": self.port,
+                "smtp_security": "none",
+                "smtp_timeout_seconds": timeout,
+                **extra,
+            }
+        )

@@ -17,7 +17,7 @@ from dailypapers.digest.schedule import ScheduledJobs, build_scheduler
 from dailypapers.models import FeedEntry
 from tests.digest.conftest import Clock, add_subscriber
 from tests.digest.smtp import SmtpServer
-from tests.replay import ReplayServer, Reply
+from tests.replay import ReplayServer, Reply, arxiv_id_list_route
 
 # Saturday 1 August 2026, 09:00 UTC: the Hugging Face papers of Friday 31 July are due for readers at 08:00.
 SATURDAY_AUGUST = datetime(2026, 8, 1, 9, 0, tzinfo=UTC)
@@ -72,7 +72,6 @@ def test_the_fetch_job_looks_up_the_categories_hugging_face_does_not_give(
     sessions: sessionmaker[Session], mail_settings: Settings, shared_data: Path
 ) -> None:
     from dailypapers.models import Paper
-    from tests.ingest.test_fetch_cli import _id_list_route
 
     items = json.loads(
         (shared_data / "hf-daily-papers" / "daily_papers-2026-07-31.all-news-ai.json").read_text()
@@ -85,7 +84,7 @@ def test_the_fetch_job_looks_up_the_categories_hugging_face_does_not_give(
     server.routes["/hf/api/daily_papers"] = lambda request: Reply(
         body=body if request.param("date") == "2026-07-31" else b"[]"
     )
-    server.routes["/api/query"] = _id_list_route(shared_data)
+    server.routes["/api/query"] = arxiv_id_list_route(shared_data)
     server.start()
     try:
         settings = mail_settings.model_copy(

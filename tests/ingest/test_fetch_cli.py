@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +13,15 @@ from typer.testing import CliRunner
 
 from dailypapers.cli import app
 from dailypapers.models import FeedEntry, Paper
-from tests.replay import ATOM, ReplayServer, Reply, Request, entry_id, feed_entries, repage
+from tests.replay import (
+    ATOM,
+    ReplayServer,
+    Reply,
+    Request,
+    arxiv_id_list_route,
+    feed_entries,
+    repage,
+)
 
 
 @pytest.fixture
@@ -106,22 +112,6 @@ def test_fetch_refuses_a_nonsense_category(fetch_env: dict[str, str], server: Re
     assert server.requests == []
 
 
-def _id_list_route(shared_data: Path) -> Any:
-    """The arXiv API answering ``id_list`` from every recorded response: the entries of the ids asked
-    for that arXiv has (unknown ids are simply missing), in the order asked, paged like any query."""
-    recorded = sorted((shared_data / "arxiv" / "api-atom").glob("*.xml"))
-    template = (shared_data / "arxiv" / "api-atom" / "sotawhat-arxiv_transformer.xml").read_bytes()
-    by_id = {entry_id(e): e for path in recorded for e in feed_entries(path.read_bytes())}
-
-    def route(request: Request) -> Reply:
-        wanted = [re.sub(r"v\d+$", "", i) for i in (request.param("id_list") or "").split(",") if i]
-        entries = [by_id[i] for i in wanted if i in by_id]
-        start, count = int(request.param("start") or 0), int(request.param("max_results") or 10)
-        return Reply(body=repage(template, entries, start, count))
-
-    return route
-
-
 def test_fetch_hf_looks_the_categories_up_on_arxiv(
     fetch_env: dict[str, str], server: ReplayServer, shared_data: Path, sessions: sessionmaker[Session]
 ) -> None:
@@ -134,7 +124,7 @@ def test_fetch_hf_looks_the_categories_up_on_arxiv(
         item["paper"]["id"] = arxiv_id
     body = json.dumps(items).encode()
     server.routes["/hf/api/daily_papers"] = lambda request: Reply(body=body)
-    server.routes["/api/query"] = _id_list_route(shared_data)
+    server.routes["/api/query"] = arxiv_id_list_route(shared_data)
 
     report = invoke(fetch_env, "fetch", "hf", "--date", "2026-07-31", "--json")
     assert report["new"] == 5

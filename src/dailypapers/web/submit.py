@@ -109,6 +109,27 @@ def _form(
     )
 
 
+def _refused(
+    request: Request,
+    renderer: Renderer,
+    settings: Settings,
+    viewer: Viewer,
+    exc: CommunityError | NotFoundError | UpstreamError,
+    *,
+    template: str,
+    nav: str = "",
+    value: str,
+    not_done: str,
+) -> Response:
+    """The form again, with the sentence that says why nothing was done (and when to retry)."""
+    status, problem = refusal(exc, not_done=not_done)
+    page = _form(
+        request, renderer, settings, viewer, template=template, nav=nav,
+        value=value, problem=problem, status=status,
+    )  # fmt: skip
+    return _with_retry_after(page, exc)
+
+
 @router.get("/submit")
 def submit_page(
     request: Request, renderer: RendererDep, settings: SettingsDep, viewer: SignedInDep
@@ -143,12 +164,10 @@ def submit(
             sessions, settings, user=viewer.user, text=paper, fetch=arxiv_fetch(fetcher), now=now
         )
     except (CommunityError, NotFoundError, UpstreamError) as exc:
-        status, problem = refusal(exc, not_done="your submission was not added")
-        page = _form(
-            request, renderer, settings, viewer, template="submit.html", nav="submit",
-            value=paper, problem=problem, status=status,
+        return _refused(
+            request, renderer, settings, viewer, exc, template="submit.html", nav="submit",
+            value=paper, not_done="your submission was not added",
         )  # fmt: skip
-        return _with_retry_after(page, exc)
     if done.added:
         heading = "Thank you: the paper is on today's feed"
         text = f"“{done.title}” is on the feed of today, submitted by you."
@@ -194,12 +213,10 @@ def fetch(
             sessions, settings, user=viewer.user, text=paper, fetch=arxiv_fetch(fetcher), now=now
         )
     except (CommunityError, NotFoundError, UpstreamError) as exc:
-        status, problem = refusal(exc, not_done="the paper was not fetched")
-        page = _form(
-            request, renderer, settings, viewer, template="fetch.html",
-            value=paper, problem=problem, status=status,
+        return _refused(
+            request, renderer, settings, viewer, exc, template="fetch.html",
+            value=paper, not_done="the paper was not fetched",
         )  # fmt: skip
-        return _with_retry_after(page, exc)
     return RedirectResponse(paper_path(done.paper_id), status_code=303)
 
 

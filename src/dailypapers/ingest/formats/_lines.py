@@ -1,9 +1,10 @@
-"""Line-by-line reading of JSON-lines files, with resumable byte offsets."""
+"""Line-by-line reading of JSON-lines files, with resumable byte offsets, and the words for what a JSON
+value is when it is not what a format expects."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -36,3 +37,18 @@ def json_error_reason(line: bytes, error: orjson.JSONDecodeError) -> str:
     except UnicodeDecodeError as decode_error:
         return f"not valid UTF-8 at byte {decode_error.start} of the line"
     return f"invalid JSON at column {error.colno}: {error.msg}"
+
+
+def json_type(value: Any) -> str:
+    """JSON's name for the type of a decoded value, for messages ("expected an object, found an array")."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "null"
+    return "number"

@@ -20,6 +20,7 @@ import orjson
 
 from dailypapers.errors import FormatError
 from dailypapers.ingest.arxiv_ids import parse_arxiv_id
+from dailypapers.ingest.formats._lines import json_type
 from dailypapers.ingest.records import FeedRecord, PaperRecord, ParsedItem, Rejected, Source
 from dailypapers.ingest.text import (
     clean_abstract,
@@ -60,12 +61,12 @@ class _WrongType(Exception):
 
 def _parse_item(item: Any, position: str) -> ParsedItem:
     if not isinstance(item, dict):
-        return Rejected(position, f"item is a JSON {_json_type(item)}, expected an object")
+        return Rejected(position, f"item is a JSON {json_type(item)}, expected an object")
     paper = item.get("paper")
     if paper is None:
         return Rejected(position, "item has no paper object")
     if not isinstance(paper, dict):
-        return Rejected(position, f"paper is a JSON {_json_type(paper)}, expected an object")
+        return Rejected(position, f"paper is a JSON {json_type(paper)}, expected an object")
     try:
         return _record(item, paper, position)
     except _WrongType as problem:
@@ -108,11 +109,11 @@ def _authors(authors: Any) -> list[str]:
     if authors is None:
         return []
     if not isinstance(authors, list):
-        raise _WrongType(f"paper.authors is a JSON {_json_type(authors)}, expected an array of authors")
+        raise _WrongType(f"paper.authors is a JSON {json_type(authors)}, expected an array of authors")
     names: list[str] = []
     for number, author in enumerate(authors, start=1):
         if not isinstance(author, dict):
-            raise _WrongType(f"paper.authors[{number}] is a JSON {_json_type(author)}, expected an object")
+            raise _WrongType(f"paper.authors[{number}] is a JSON {json_type(author)}, expected an object")
         name = latex_to_unicode(_string(author, "name", f"paper.authors[{number}].name"))
         if name:
             names.append(name)
@@ -162,7 +163,7 @@ def _extra(item: dict[str, Any], paper: dict[str, Any]) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     keywords = paper.get("ai_keywords")
     if keywords is not None and not isinstance(keywords, list):
-        raise _WrongType(f"paper.ai_keywords is a JSON {_json_type(keywords)}, expected an array")
+        raise _WrongType(f"paper.ai_keywords is a JSON {json_type(keywords)}, expected an array")
     if keywords:
         extra["ai_keywords"] = [str(keyword) for keyword in keywords]
     if summary := _string(paper, "ai_summary", "paper.ai_summary"):
@@ -183,7 +184,7 @@ def _string(obj: dict[str, Any], key: str, where: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise _WrongType(f"{where} is a JSON {_json_type(value)} ({_shown(value)}), expected a string")
+        raise _WrongType(f"{where} is a JSON {json_type(value)} ({_shown(value)}), expected a string")
     return value
 
 
@@ -207,7 +208,7 @@ def _count(obj: dict[str, Any], key: str, where: str) -> int:
         kind = (
             "a negative number"
             if isinstance(value, int) and not isinstance(value, bool)
-            else (f"a JSON {_json_type(value)}")
+            else (f"a JSON {json_type(value)}")
         )
         raise _WrongType(f"{where} is {kind} ({_shown(value)}), expected a count (0 or more)")
     return value
@@ -216,17 +217,3 @@ def _count(obj: dict[str, Any], key: str, where: str) -> int:
 def _shown(value: Any) -> str:
     text = orjson.dumps(value).decode("utf-8", "replace")
     return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if value is None:
-        return "null"
-    return "number"

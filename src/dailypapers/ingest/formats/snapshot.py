@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from dailypapers.ingest.formats._lines import iter_lines, json_error_reason
+from dailypapers.ingest.formats._lines import iter_lines, json_error_reason, json_type
 from dailypapers.ingest.records import PaperRecord, ParsedItem, Rejected, Source, Version
 from dailypapers.ingest.text import (
     clean_abstract,
@@ -46,7 +46,7 @@ def parse_snapshot_line(line: bytes, position: str) -> ParsedItem:
     except orjson.JSONDecodeError as error:
         return Rejected(position, json_error_reason(line, error))
     if not isinstance(obj, dict):
-        return Rejected(position, f"expected a JSON object, found a JSON {_json_type(obj)}")
+        return Rejected(position, f"expected a JSON object, found a JSON {json_type(obj)}")
     try:
         return _record(obj, position)
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
@@ -150,15 +150,3 @@ def _optional(value: Any) -> str | None:
     if not value or not isinstance(value, str):
         return None
     return clean_whitespace(value) or None
-
-
-def _json_type(value: object) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return "number"
