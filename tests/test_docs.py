@@ -55,3 +55,43 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
+
+
+def test_the_trending_rule_in_docs_is_the_codes() -> None:
+    from dailypapers import trending
+
+    section = (REPO / "docs/site.md").read_text().split("\n## Trending\n", 1)[1].split("\n## ", 1)[0]
+    assert section.split("```")[1].strip() == trending.FORMULA
+    # Constants named in the text, such as "14 days (`FIRST_VERSION_DAYS`)" and "1,000 (`CANDIDATES`)".
+    named = {name: value for value, name in re.findall(r"([\d,.]+) (?:days )?\(`([A-Z_]+)`\)", section)}
+    assert set(named) >= {"FIRST_VERSION_DAYS", "CANDIDATES"}
+    values = {**trending.CONSTANTS, "CANDIDATES": trending.CANDIDATES}
+    for name, value in named.items():
+        assert float(value.replace(",", "")) == values[name], f"docs/site.md says {name} is {value}"
+
+
+def test_the_about_page_prints_the_trending_constants_of_the_code(settings: Settings) -> None:
+    import lxml.html
+    from fastapi.testclient import TestClient
+
+    from dailypapers import trending
+    from dailypapers.web.app import create_app
+
+    with TestClient(create_app(settings)) as client:
+        tree = lxml.html.fromstring(client.get("/about").text)
+    text = {
+        key: " ".join(tree.xpath(f"string({path})").split())
+        for key, path in [
+            ("formula", "//p[@class='formula']"),
+            ("age", "//p[@id='trending-age']"),
+            ("candidates", "//p[@id='trending-candidates']"),
+        ]
+    }
+    assert text["formula"] == trending.FORMULA
+    rows = {
+        r.xpath("string(th)").strip(): r.xpath("string(td)").strip() for r in tree.xpath("//table//tbody/tr")
+    }
+    assert rows == {name: str(value) for name, value in trending.CONSTANTS.items()}
+    assert f"no later than {trending.FIRST_VERSION_DAYS} days after" in text["age"]
+    assert f"the top {trending.CANDIDATES:,} of the whole feed" in text["candidates"]
+    assert f"the {trending.CANDIDATES:,} most recent papers of the feed are scored" in text["candidates"]

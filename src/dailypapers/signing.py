@@ -84,9 +84,13 @@ def secret_key(settings: Settings, *, public: bool) -> str:
     if weakness is None:
         return configured.strip()
     if strict:
-        why = "production" if settings.environment == "production" else "links are sent to other people"
+        why = (
+            "in production"
+            if settings.environment == "production"
+            else "on a site that other people reach, since it signs the links they are sent"
+        )
         raise ConfigurationError(
-            f"DAILYPAPERS_SECRET_KEY is unusable for {why}: {weakness}. Set it to at least "
+            f"DAILYPAPERS_SECRET_KEY is unusable {why}: {weakness}. Set it to at least "
             f"{MIN_SECRET_LENGTH} random characters, e.g. from: {_GENERATE_HINT}"
         )
     if configured.strip():

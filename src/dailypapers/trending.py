@@ -21,6 +21,13 @@ with many::
 
 The ``/about`` page prints the formula from these constants, and every paper page shows its own
 breakdown with :func:`trending_score`, so what is published and what is computed cannot drift apart.
+
+**One list.** :func:`trending_list` chooses the candidates and ranks them for every place that shows
+trending: the ``/trending`` page, its RSS and Atom feeds and ``/api/daily_papers?sort=trending``, so they
+cannot disagree. Digests rank a period's papers by the same :func:`card_score` in the same order
+(:func:`rank_trending`), each paper as of the end of its own feed day (see ``digest/selection.py``).
+How the candidates are chosen, and why no paper that belongs in the list is missed, is told in
+:func:`trending_list`.
 """
 
 from __future__ import annotations
@@ -29,7 +36,13 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+from dailypapers import store
+from dailypapers.store.feeds import CARD_ABSTRACT_CHARS, PaperCard
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 GRAVITY = 1.8
 COMMENT_WEIGHT = 0.5
@@ -38,7 +51,7 @@ BASE_POINTS = 1.0
 AGE_OFFSET_HOURS = 2.0
 FIRST_VERSION_DAYS = 14
 CANDIDATES = 1000
-"""How many of the most recent feed entries are scored for the trending list."""
+"""How long the trending list is at most, and how many of the most recent feed entries it always scores."""
 
 CONSTANTS: dict[str, float] = {
     "GRAVITY": GRAVITY,
@@ -184,6 +197,119 @@ def rank_trending(
     return scored
 
 
+def card_score(card: PaperCard, now: datetime) -> TrendingScore:
+    """The score of a paper on the feed (``card.day`` set) as of ``now``."""
+    assert card.day is not None
+    return trending_score(
+        upvotes=card.upvotes,
+        comments=card.num_comments,
+        has_code=card.has_code,
+        day=card.day,
+        now=now,
+        published=card.published_at,
+    )
+
+
+def rank_cards(
+    cards: Iterable[PaperCard], *, now: datetime | Callable[[PaperCard], datetime]
+) -> list[tuple[PaperCard, TrendingScore]]:
+    """The cards on the feed with their scores, highest first (ties to the smaller id); cards off the feed
+    have no score and are left out. ``now`` is the clock, or a function giving each card its own."""
+    clock = now if callable(now) else (lambda _card: now)
+    return rank_trending(
+        (card for card in cards if card.day is not None),
+        score=lambda card: card_score(card, clock(card)),
+        key=lambda card: card.id,
+    )
+
+
+def points_to_reach(score: float, *, age_hours: float) -> float:
+    """The points a paper ``age_hours`` old needs to score ``score``; an older paper needs more."""
+    return score * (age_hours + AGE_OFFSET_HOURS) ** GRAVITY
+
+
+OLDER_BANDS = 16
+"""Bands of feed days older than the recent candidates, each twice as long as the one before: 1, 1, 2, 4
+… days, the last one open. Older bands need more votes, so a deep page scores fewer old entries."""
+
+
+def older_bands(oldest: date, *, score: float, now: datetime) -> list[tuple[date | None, date, float]]:
+    """``(after, until, at_least)``: the weighted votes (upvotes + ``COMMENT_WEIGHT`` × comments) that a
+    feed entry of a day after ``after`` and on or before ``until`` needs to reach ``score`` as of ``now``.
+
+    An entry of such a day is at least as old as ``until`` (its age counts from its feed day or earlier),
+    so it needs at least :func:`points_to_reach` at that age; code is counted as if it had some, so the
+    bound never leaves out an entry that can reach ``score``. A hair is taken off, so that rounding cannot
+    leave out one that ties.
+    """
+    edges = [oldest]
+    for step in range(OLDER_BANDS):
+        if oldest.toordinal() - 2**step < 1:
+            break
+        edges.append(oldest - timedelta(days=2**step))
+    bands: list[tuple[date | None, date, float]] = []
+    for position, until in enumerate(edges):
+        after = edges[position + 1] if position + 1 < len(edges) else None
+        needed = points_to_reach(score, age_hours=age_hours(until, now)) * (1 - 1e-9)
+        bands.append((after, until, needed - CODE_BONUS - BASE_POINTS))
+    return bands
+
+
+def trending_list(
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    offset: int = 0,
+    category: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    abstract_chars: int | None = CARD_ABSTRACT_CHARS,
+) -> list[tuple[PaperCard, TrendingScore]]:
+    """Places ``offset`` to ``offset + limit`` of the trending list as of ``now``: the feed (of
+    ``category``, from ``start`` to ``end`` when given) ranked by :func:`trending_score`, at most
+    ``CANDIDATES`` long.
+
+    The candidates are the ``CANDIDATES`` most recent feed entries, plus every older entry with enough
+    votes and comments for its age to reach the places asked for. That is the whole of the exact ranking,
+    for a reason the formula gives: an older entry is at least as old as its feed day, which is no later
+    than the oldest recent one, so it scores at most its points divided by that age's divisor. To reach
+    place ``k`` it must score at least the ``k``-th best of the recent entries (the ``k``-th score of the
+    whole list is no lower), which takes at least :func:`points_to_reach` that score at that age;
+    :func:`older_bands` turns this into the votes needed on each band of older days. Ranking only
+    the most recent entries would hide an older paper with many votes behind a thousand new ones with
+    none; ranking only the most upvoted would hide every new paper behind a thousand old ones with many
+    votes.
+
+    For the first pages the older candidates are few, those whose votes rival this week's best. Deep
+    pages, whose last place is held by a recent entry with next to no votes, and feeds whose recent entries
+    are mostly papers put on the feed long after their first version, make more older entries candidates;
+    the answer is exact all the same.
+    """
+    depth = min(offset + limit, CANDIDATES)
+    if depth <= offset:
+        return []
+    recent = store.recent_feed_cards(
+        session, limit=CANDIDATES, category=category, start=start, end=end, abstract_chars=abstract_chars
+    )
+    ranked = rank_cards(recent, now=now)
+    if len(recent) == CANDIDATES:  # else there is no older entry
+        oldest = min(card.day for card in recent if card.day is not None)
+        older = store.voted_feed_cards(
+            session,
+            bands=older_bands(oldest, score=ranked[depth - 1][1].score, now=now),
+            comment_weight=COMMENT_WEIGHT,
+            category=category,
+            start=start,
+            abstract_chars=abstract_chars,
+        )
+        seen = {card.id for card in recent}
+        extra = [card for card in older if card.id not in seen]
+        if extra:
+            ranked = rank_cards([*recent, *extra], now=now)
+    return ranked[offset:depth]
+
+
 __all__ = [
     "AGE_OFFSET_HOURS",
     "AGE_RULE",
@@ -195,11 +321,17 @@ __all__ = [
     "FIRST_VERSION_DAYS",
     "FORMULA",
     "GRAVITY",
+    "OLDER_BANDS",
     "TrendingScore",
     "age_hours",
     "age_start",
+    "card_score",
+    "older_bands",
+    "points_to_reach",
     "posted_at",
+    "rank_cards",
     "rank_trending",
     "readable_number",
+    "trending_list",
     "trending_score",
 ]

@@ -1,11 +1,11 @@
-"""Helpers for the community tests: a clock the test moves, forms read from pages, accounts, servers."""
+"""Helpers for the community tests: a clock the test moves, forms read from pages, accounts, servers.
+
+``LiveServer`` and ``free_port`` live in ``tests/live_server.py``, shared with the site's browser tests.
+"""
 
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import lxml.html
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +22,8 @@ from dailypapers.config import Settings
 from dailypapers.ingest.pipeline import Ingestor
 from dailypapers.models import User
 from dailypapers.web.app import create_app
+from tests.live_server import LiveServer as LiveServer
+from tests.live_server import free_port as free_port
 
 # The day after the newest feed day of the Hugging Face data (2026-07-31), at noon UTC.
 NOW = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
@@ -112,36 +113,3 @@ def signed_in(settings: Settings, clock: Clock, login: str, password: str = PASS
         response = log_in(client, login, password)
         assert response.status_code == 303, response.text
         yield client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class LiveServer:
-    """The app served by uvicorn on a free loopback port in a thread; the port is chosen first, so that
-    ``BASE_URL`` (used in mails) can name it."""
-
-    def __init__(self, settings: Settings, clock: Any) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.settings = settings.model_copy(update={"base_url": self.url})
-        app = create_app(self.settings, now=clock, cache_check_seconds=0)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)

@@ -95,12 +95,31 @@ def test_author_filter_matches_folded_names(service: SearchService) -> None:
 
 
 def test_date_filters(service: SearchService) -> None:
-    results = service.search("testing since:2022 until:2022-12-31", k=50)
     index = service.index()
-    assert results.hits
-    for hit in results.hits:
-        day = date(1970, 1, 1).toordinal() + int(index.published[index.position(hit.id)])
-        assert date.fromordinal(day).year == 2022
+    epoch = date(1970, 1, 1).toordinal()
+
+    def published(query: str) -> dict[str, date]:
+        rows = {hit.id: index.position(hit.id) for hit in service.search(query, k=100).hits}
+        return {paper: date.fromordinal(epoch + int(index.published[row])) for paper, row in rows.items()}
+
+    year = published("testing since:2022 until:2022-12-31")
+    assert year and {day.year for day in year.values()} == {2022}
+    # Both ends are inclusive: TESTING_PAPER was published on 2022-02-24 (15:05 UTC), and a range that
+    # starts or ends that day, given as the day or as its month, keeps it.
+    day = date(2022, 2, 24)
+    assert year[TESTING_PAPER] == day
+    for query, first, last in (
+        ("testing since:2022-02-24 until:2022-02-24", day, day),
+        ("testing since:2022-02-24", day, date.max),
+        ("testing until:2022-02-24", date.min, day),
+        ("testing since:2022-02 until:2022-02", date(2022, 2, 1), date(2022, 2, 28)),
+        ("testing since:2021-02-24 until:2022-02-24", date(2021, 2, 24), day),
+    ):
+        found = published(query)
+        assert TESTING_PAPER in found, query
+        assert all(first <= found_day <= last for found_day in found.values()), query
+    for query in ("testing since:2022-02-25", "testing until:2022-02-23", "testing until:2022-01"):
+        assert TESTING_PAPER not in published(query), query
 
 
 def test_filtered_semantic_search_loses_no_recall(service: SearchService) -> None:

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import importlib.util
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from dailypapers.config import Settings
+from tests.live_server import LiveServer
 from tests.web.support import build_test_index, fixed_clock
 from tests.web.test_xss import EVIL_ID, EVIL_TITLE, add_evil_paper
 
@@ -55,32 +53,6 @@ pytestmark = [
 ]
 
 
-class LiveServer:
-    """The app served by uvicorn on a free loopback port, in a thread of this process."""
-
-    def __init__(self, settings: Settings) -> None:
-        from dailypapers.web.app import create_app
-
-        app = create_app(settings, now=fixed_clock)
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -102,8 +74,8 @@ def browser() -> Iterator[Any]:
 def site(demo_settings: Settings) -> Iterator[str]:
     add_evil_paper(demo_settings)
     build_test_index(demo_settings)
-    with LiveServer(demo_settings) as url:
-        yield url
+    with LiveServer(demo_settings, fixed_clock) as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -16,8 +16,10 @@ import pytest
 from dailypapers.config import Settings
 from dailypapers.db import create_engine_from_settings, make_session_factory
 from tests.community.support import PASSWORD, make_user
+from tests.live_server import LiveServer
 from tests.web import test_browser
-from tests.web.test_browser import LiveServer, screenshot
+from tests.web.support import fixed_clock
+from tests.web.test_browser import screenshot
 
 pytestmark = test_browser.pytestmark  # the same reasons to skip
 browser = test_browser.browser  # the fixtures of the browser tests
@@ -35,8 +37,8 @@ def site(demo_settings: Settings) -> Iterator[str]:
         make_user(sessions, "reader")
     finally:
         engine.dispose()
-    with LiveServer(demo_settings) as url:
-        yield url
+    with LiveServer(demo_settings, fixed_clock) as server:
+        yield server.url
 
 
 def _log_in(page: Any, site: str, login: str) -> None:

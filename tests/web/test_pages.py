@@ -18,20 +18,22 @@ from tests.web.support import make_client
 
 JULY_31 = date(2026, 7, 31)
 OMNISCOPE_TITLE = "OmniScope: Modality-Decoupled Token Compression for Omnimodal Large Language Models"
+# Every kind of page of the demo site: the status it answers with, its heading, a piece of what it
+# shows, and how many cards or results it lists (None: at least one, where the count is up to policy).
 PAGES = [
-    "/",
-    "/date/2026-06-12",
-    "/week/2026-W31",
-    "/month/2026-06",
-    "/trending",
-    "/about",
-    "/search",
-    "/search?q=graphs",
-    "/papers/0704.0002",
-    "/papers/astro-ph/0601001",
-    "/papers/2607.23193",
-    "/docs",
-    "/nowhere",
+    ("/", 200, "Daily Papers Friday 31 July 2026", "β-OPSD: Deriving with Policy Optimization", 5),
+    ("/date/2026-06-12", 200, "Daily Papers Friday 12 June 2026", "MiniMax Sparse Attention", 30),
+    ("/week/2026-W31", 200, "Weekly Papers Week 31 of 2026", "27 Jul – 2 Aug 2026", 5),
+    ("/month/2026-06", 200, "Monthly Papers June 2026", "EvoArena: Tracking Memory Evolution", 30),
+    ("/trending", 200, "Trending papers", "How the score is made", None),
+    ("/about", 200, "About Daily Papers", "a daily feed of new papers", 0),
+    ("/search", 200, "Search papers", "What to search for", 0),
+    ("/search?q=graphs", 200, "Search papers", "Sparsity-certifying Graph Decompositions", 18),
+    ("/papers/0704.0002", 200, "Sparsity-certifying Graph Decompositions", "Ileana Streinu", 0),
+    ("/papers/astro-ph/0601001", 200, "Frequency of Hot Jupiters", "Andrew Gould", 0),
+    ("/papers/2607.23193", 200, OMNISCOPE_TITLE, "submitted by Consonnm", 0),
+    ("/docs", 200, "API", "/openapi.json", 0),
+    ("/nowhere", 404, "Not found", "There is no page at /nowhere.", 0),
 ]
 
 
@@ -214,11 +216,21 @@ def test_every_kind_of_id_has_a_page(demo_settings: Settings) -> None:
             assert client.get(f"/api/papers/{paper_id}").json()["id"] == paper_id
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_pages_keep_to_the_rules(client: TestClient, path: str) -> None:
-    response = client.get(path)
-    assert response.status_code in (200, 404)
-    assert_page_hygiene(parse(response))
+@pytest.mark.parametrize(("path", "status", "heading", "says", "items"), PAGES)
+def test_pages_keep_to_the_rules(
+    indexed_client: TestClient, path: str, status: int, heading: str, says: str, items: int | None
+) -> None:
+    response = indexed_client.get(path)
+    assert response.status_code == status, path
+    tree = parse(response)
+    assert_page_hygiene(tree)
+    assert text_of(tree.xpath("//h1")[0]).startswith(heading)
+    assert says in text_of(tree.xpath("//main")[0])
+    listed = tree.xpath("//main//ol[@class='cards' or @class='results']/li")
+    if items is None:
+        assert listed, f"{path} lists nothing"
+    else:
+        assert len(listed) == items, path
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
@@ -100,23 +100,28 @@ class Chosen:
     """Papers that matched but did not fit in ``max_papers``."""
 
 
+def end_of_feed_day(card: PaperCard) -> datetime:
+    """The clock a digest scores ``card`` at: the end of its feed day (the card must be on the feed)."""
+    assert card.day is not None
+    return trending.posted_at(card.day) + timedelta(days=1)
+
+
 def end_of_feed_day_score(card: PaperCard) -> trending.TrendingScore | None:
     """The trending score of a paper as of the end of its feed day (None off the feed)."""
-    if card.day is None:
-        return None
-    end = trending.posted_at(card.day) + timedelta(days=1)
-    return trending.trending_score(
-        upvotes=card.upvotes,
-        comments=card.num_comments,
-        has_code=card.has_code,
-        day=card.day,
-        now=end,
-        published=card.published_at,
-    )
+    return trending.card_score(card, end_of_feed_day(card)) if card.day is not None else None
+
+
+def _known_score(candidate: Candidate) -> trending.TrendingScore:
+    assert candidate.score is not None
+    return candidate.score
 
 
 def prepare_candidates(cards: Iterable[PaperCard]) -> Candidates:
-    """Candidates with their searchable text and scores, in trending and in newest-first order."""
+    """Candidates with their searchable text and scores, in trending and in newest-first order.
+
+    The trending order is the site's (``trending.rank_trending`` of ``trending.card_score``), each paper
+    scored as of the end of its feed day; papers off the feed, without a score, follow by id.
+    """
     prepared = []
     for card in cards:
         categories = frozenset(card.categories)
@@ -129,7 +134,11 @@ def prepare_candidates(cards: Iterable[PaperCard]) -> Candidates:
                 score=end_of_feed_day_score(card),
             )
         )
-    by_trending = sorted(prepared, key=lambda c: (-(c.score.score if c.score else 0.0), c.card.id))
+    ranked = trending.rank_trending(
+        (c for c in prepared if c.score is not None), score=_known_score, key=lambda c: c.card.id
+    )
+    by_trending = [c for c, _ in ranked]
+    by_trending += sorted((c for c in prepared if c.score is None), key=lambda c: c.card.id)
     by_newest = sorted(
         prepared, key=lambda c: (-(c.card.day or date.min).toordinal(), -c.card.upvotes, c.card.id)
     )

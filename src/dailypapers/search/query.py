@@ -131,7 +131,8 @@ def parse_query(raw: str) -> ParsedQuery:
                 words.append(match.group(0))
             else:
                 query.notices.append(
-                    f"Unknown filter {name}: searched as text. Filters: author:, cat:, since:, until:."
+                    f"Unknown filter {name}: searched as text. "
+                    "Filters: author:, cat: (or category:), since:, until:."
                 )
                 words.append(f"{name} {value}")
         elif match.group("phrase") is not None:

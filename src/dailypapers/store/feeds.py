@@ -18,7 +18,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from dailypapers.models import FeedEntry, Paper, PaperActivity, PaperCategory
@@ -228,15 +228,56 @@ def recent_feed_cards(
     *,
     limit: int,
     category: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
     abstract_chars: int | None = CARD_ABSTRACT_CHARS,
 ) -> list[PaperCard]:
-    """The ``limit`` most recent feed entries (the candidates for trending)."""
+    """The ``limit`` most recent feed entries (from ``start`` to ``end`` when given), newest day first:
+    the candidates for trending that every list scores."""
     statement = select(*_card_columns(abstract_chars=abstract_chars)).select_from(
         _with_activity(FEED.join(PAPERS, PAPERS.c.id == FEED.c.paper_id))
     )
     if category:
         statement = statement.where(in_category(FEED.c.paper_id, category))
+    if start is not None:
+        statement = statement.where(FEED.c.day >= start)
+    if end is not None:
+        statement = statement.where(FEED.c.day <= end)
     statement = statement.order_by(FEED.c.day.desc(), TOTAL_UPVOTES.desc(), PAPERS.c.id).limit(limit)
+    return [_card(row, abstract_chars) for row in session.execute(statement)]
+
+
+def voted_feed_cards(
+    session: Session,
+    *,
+    bands: Sequence[tuple[date | None, date, float]],
+    comment_weight: float,
+    category: str | None = None,
+    start: date | None = None,
+    abstract_chars: int | None = CARD_ABSTRACT_CHARS,
+) -> list[PaperCard]:
+    """Feed entries (from ``start`` when given) with enough votes for their day: for a band ``(after,
+    until, at_least)``, an entry of a day after ``after`` (any day when None) and on or before ``until``
+    whose upvotes plus ``comment_weight`` × comments reach ``at_least``. These are the older candidates
+    for trending (``trending.trending_list`` says how much is enough)."""
+    weighted = TOTAL_UPVOTES.element + comment_weight * TOTAL_COMMENTS.element
+    conditions = [
+        and_(FEED.c.day <= until, weighted >= at_least, *([FEED.c.day > after] if after is not None else []))
+        for after, until, at_least in bands
+    ]
+    if not conditions:
+        return []
+    # The loosest band first: it turns most entries away before the bands are tried one by one.
+    loosest = min(at_least for _, _, at_least in bands)
+    statement = (
+        select(*_card_columns(abstract_chars=abstract_chars))
+        .select_from(_with_activity(FEED.join(PAPERS, PAPERS.c.id == FEED.c.paper_id)))
+        .where(weighted >= loosest, or_(*conditions))
+    )
+    if category:
+        statement = statement.where(in_category(FEED.c.paper_id, category))
+    if start is not None:
+        statement = statement.where(FEED.c.day >= start)
     return [_card(row, abstract_chars) for row in session.execute(statement)]
 
 
@@ -313,4 +354,5 @@ __all__ = [
     "paper_cards",
     "paper_exists",
     "recent_feed_cards",
+    "voted_feed_cards",
 ]

@@ -131,18 +131,17 @@ def daily_papers(
     order = sort or (DailySort.upvotes if period else DailySort.date)
     base_url = str(request.base_url)
     if order is DailySort.trending:
-        cards = store.feed_cards(
+        ranked = trending.trending_list(
             session,
-            start=start,
-            end=end,
+            now=now,
+            start=period.start if period else None,
+            end=period.end if period else None,
             category=category or None,
-            limit=trending.CANDIDATES,
+            limit=limit,
+            offset=p * limit,
             abstract_chars=None,
         )
-        ranked = trending.rank_trending(
-            (c for c in cards if c.day), score=lambda c: card_score(c, now), key=lambda c: c.id
-        )
-        cards = [card for card, _ in ranked[p * limit : (p + 1) * limit]]
+        cards = [card for card, _ in ranked]
     else:
         feed_order = FeedOrder.upvotes if order is DailySort.upvotes else FeedOrder.date
         cards = store.feed_cards(

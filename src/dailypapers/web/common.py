@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Form, Path, Query
 
-from dailypapers import store, trending
+from dailypapers import trending
 from dailypapers.ingest.arxiv_ids import parse_arxiv_id
 from dailypapers.store.feeds import CARD_ABSTRACT_CHARS, FeedOrder, PaperCard
 from dailypapers.web.cache import CachedPage, make_page
@@ -67,28 +67,14 @@ def trending_cards(
     limit: int,
     abstract_chars: int | None = CARD_ABSTRACT_CHARS,
 ) -> list[tuple[PaperCard, trending.TrendingScore]]:
+    """The top of the trending list (``trending.trending_list``, the one the API pages through)."""
     with sessions() as session:
-        candidates = store.recent_feed_cards(
-            session, limit=trending.CANDIDATES, category=category, abstract_chars=abstract_chars
+        return trending.trending_list(
+            session, now=now, category=category, limit=limit, abstract_chars=abstract_chars
         )
-    ranked = trending.rank_trending(
-        (c for c in candidates if c.day is not None),
-        score=lambda c: card_score(c, now),
-        key=lambda c: c.id,
-    )
-    return ranked[:limit]
 
 
-def card_score(card: PaperCard, now: datetime) -> trending.TrendingScore:
-    assert card.day is not None
-    return trending.trending_score(
-        upvotes=card.upvotes,
-        comments=card.num_comments,
-        has_code=card.has_code,
-        day=card.day,
-        now=now,
-        published=card.published_at,
-    )
+card_score = trending.card_score
 
 
 __all__ = [
