@@ -64,6 +64,7 @@ GROUPS = (
             "tests/digest/test_selection.py",
             "tests/test_docs.py",
             "tests/test_trending_rules.py",
+            "tests/test_trending_policy.py",
         ),
     ),
     Group(
@@ -158,6 +159,92 @@ EQUIVALENT: dict[str, str] = {
         "ingest.merge",
         f"{_SAME_HASH} (papers.title_hash is NOT NULL, so a stored hash is never missing)",
         *(f"x_merge_paper__mutmut_{n}" for n in (138, 139, 140, 141, 142, 143, 144)),
+    ),
+    # moderation and roles
+    **_equivalent(
+        "community.moderation",
+        "hidden is only tested for truth, and None is falsy as False is",
+        "x_unhide_comment__mutmut_6",
+    ),
+    **_equivalent(
+        "community.discussion",
+        "_own_comment has just checked the comment is the user's, and a comment never changes author: the "
+        "store's author filter matches the same row",
+        "x_delete_comment__mutmut_12",
+    ),
+    **_equivalent(
+        "community.discussion",
+        "nodes is keyed by comment ids, never None: nodes.get(None) is None, as the shortcut gives",
+        "x_build_threads__mutmut_9",
+    ),
+    **_equivalent(
+        "community.discussion",
+        "not on SQLite, which the benchmark runs: an UPDATE takes SQLite's write lock even when it matches "
+        "no row, so comments stay serialised; on PostgreSQL test_comment_limits.py::"
+        "test_comments_posted_at_once_never_pass_the_limit kills it (7 posted against a limit of 3)",
+        "x_check_comment_limit__mutmut_4",
+    ),
+    **_equivalent(
+        "community.discussion",
+        "not on SQLite, which gives datetimes back without a zone, so the branch for a zoned time is not "
+        "taken there; on PostgreSQL test_discussion_rules.py kills both (the wait when the clock is not "
+        "in UTC, and the wait in whole minutes)",
+        *(f"x_check_comment_limit__mutmut_{n}" for n in (19, 21)),
+    ),
+    # accounts and throttling
+    **_equivalent(
+        "community.accounts",
+        "unreachable: a refused claim always leaves a lockout that locked_until finds in one transaction",
+        "x__claim_attempt__mutmut_27",
+    ),
+    **_equivalent(
+        "community.accounts", "also looks up the empty name, which no account has", "x_log_in__mutmut_5"
+    ),
+    **_equivalent(
+        "community.accounts",
+        "only changes what the dummy hash (for an unknown name) is checked against: it never matches, "
+        "so only the time taken changes",
+        *(f"x_log_in__mutmut_{n}" for n in (30, 31)),
+    ),
+    **_equivalent("community.accounts", "correct = None is falsy, as False is", "x_log_in__mutmut_32"),
+    **_equivalent(
+        "store.accounts",
+        "show_upvotes None or left out: the ORM leaves it out of the INSERT, and the column default is False",
+        *(f"x_create_user__mutmut_{n}" for n in (11, 21)),
+    ),
+    **_equivalent(
+        "store.accounts",
+        "select(None) still returns a row when one matches, and only whether one does is read",
+        "x_username_taken__mutmut_3",
+        "x_email_taken__mutmut_3",
+    ),
+    **_equivalent(
+        "store.accounts",
+        "the join condition dropped: SQLAlchemy infers the same one from the only foreign key",
+        *(f"x_signed_in__mutmut_{n}" for n in (10, 12)),
+        *(f"x_user_for_token__mutmut_{n}" for n in (8, 10)),
+    ),
+    **_equivalent(
+        "store.accounts",
+        "not on SQLite, which the benchmark runs: SQLite accepts an upsert with its conflict target None, "
+        "left out or misnamed; PostgreSQL refuses all three (tests/community/test_accounts_rules.py fails)",
+        *(f"x_claim_login_attempt__mutmut_{n}" for n in (15, 18, 22)),
+    ),
+    **_equivalent(
+        "store.accounts",
+        "not on SQLite: without ORDER BY, SQLite returns users in id order anyway (PostgreSQL need not)",
+        "x_list_users__mutmut_3",
+    ),
+    **_equivalent(
+        "store.accounts",
+        "> 1 instead of > 0 when taking a count back: a count of 1 becomes 0 either way",
+        "x_uncount_login_attempt__mutmut_9",
+    ),
+    # search query and filters
+    **_equivalent(
+        "search.query",
+        "end=None and end=False both ask _parse_date for the first day (it tests end for truth)",
+        "x_parse_query__mutmut_152",
     ),
     # digest selection and compose
     **_equivalent(

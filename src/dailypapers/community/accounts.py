@@ -61,7 +61,7 @@ from dailypapers.errors import (
 )
 from dailypapers.models import ROLES, User
 
-USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$")
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,31}")
 RESERVED_NAMES = frozenset(
     """admin administrator moderator mod mods root system support staff deleted hidden anonymous
     nobody me you dailypapers daily-papers daily_papers api static login logout signup account
@@ -77,7 +77,7 @@ class AddressTaken(InvalidInput):
 
 
 def username_problem(value: str) -> str | None:
-    if not USERNAME.match(value):
+    if not USERNAME.fullmatch(value):
         return (
             "Use 3 to 32 letters, digits, '-' or '_', starting with a letter or digit "
             "(it is shown with everything you post)."
@@ -154,7 +154,7 @@ def sign_up(
 def _wait_text(seconds: float) -> str:
     seconds = ceil(seconds)
     if seconds < 120:
-        return f"{seconds} seconds"
+        return "1 second" if seconds <= 1 else f"{seconds} seconds"
     minutes = ceil(seconds / 60)
     if minutes < 120:
         return f"{minutes} minutes"

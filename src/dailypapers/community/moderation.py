@@ -1,7 +1,9 @@
 """Moderation: hiding comments, banning accounts, changing roles; every decision goes in the log.
 
 Moderators hide and unhide comments and ban and unban ordinary accounts; admins may also ban moderators
-and change roles. Nobody acts on themselves. ``moderator=None`` is the operator at the command line,
+and change roles. Nobody bans, unbans or changes the role of their own account. Hiding judges a comment,
+not its author, so any moderator may hide any comment, their own or an admin's included (the log keeps
+who did it). ``moderator=None`` is the operator at the command line,
 who may do everything. A ban ends every session of the account at once and makes its API tokens stop
 working (they work again after an unban); what the account wrote stays, for moderators to judge.
 """
