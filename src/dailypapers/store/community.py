@@ -75,7 +75,7 @@ def add_vote(session: Session, *, user_id: int, paper_id: str, now: datetime) ->
     )
     if session.execute(statement).first() is None:
         return False
-    _bump(session, paper_id=paper_id, upvotes=1, revision=0)
+    _bump(session, paper_id=paper_id, upvotes=1)
     return True
 
 
@@ -88,7 +88,7 @@ def remove_vote(session: Session, *, user_id: int, paper_id: str) -> bool:
     ).first()
     if deleted is None:
         return False
-    _bump(session, paper_id=paper_id, upvotes=-1, revision=0)
+    _bump(session, paper_id=paper_id, upvotes=-1)
     return True
 
 
