@@ -102,7 +102,10 @@ class PostgresServer:
         # Durability settings are off: the cluster lives for one test run and is deleted afterwards.
         options = (
             f"-p {server.port} -c listen_addresses=127.0.0.1 -k {root} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "
+            # Each test database is a copy of a template, which CREATE DATABASE refuses while any other
+            # session is in it; autovacuum's workers are such sessions, so a copy could fail at random.
+            "-c autovacuum=off"
         )
         started = subprocess.run(
             server._cmd(
