@@ -1,6 +1,6 @@
-"""Helpers for the community tests: a clock the test moves, forms read from pages, accounts, servers.
+"""Helpers for the community tests: a clock the test moves, forms read from pages, accounts, clients.
 
-``LiveServer`` and ``free_port`` live in ``tests/live_server.py``, shared with the site's browser tests.
+The site on a real socket is ``tests/live_server.py``'s ``LiveServer``, shared with the site's browser tests.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import lxml.html
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.community import accounts
 from dailypapers.config import Settings
+from dailypapers.errors import DailyPapersError, InvalidInput
 from dailypapers.ingest.pipeline import Ingestor
 from dailypapers.models import User
 from dailypapers.web.app import create_app
-from tests.live_server import LiveServer as LiveServer
-from tests.live_server import free_port as free_port
 
 # The day after the newest feed day of the Hugging Face data (2026-07-31), at noon UTC.
 NOW = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
@@ -113,3 +113,21 @@ def signed_in(settings: Settings, clock: Clock, login: str, password: str = PASS
         response = log_in(client, login, password)
         assert response.status_code == 303, response.text
         yield client
+
+
+@contextmanager
+def refused(error: type[DailyPapersError], message: str) -> Iterator[None]:
+    """The block raises exactly ``error`` (not a subclass) saying exactly ``message``."""
+    with pytest.raises(error) as caught:
+        yield
+    assert type(caught.value) is error
+    assert str(caught.value) == message
+
+
+@contextmanager
+def invalid(problems: dict[str, str]) -> Iterator[None]:
+    """The block raises :class:`InvalidInput` itself (not a subclass) with exactly these problems."""
+    with pytest.raises(InvalidInput) as caught:
+        yield
+    assert type(caught.value) is InvalidInput
+    assert caught.value.problems == problems

@@ -34,16 +34,13 @@ from dailypapers.community.passwords import needs_rehash, verify_password
 from dailypapers.config import Settings
 from dailypapers.errors import (
     AlreadyDone,
-    DailyPapersError,
-    InvalidInput,
     LoginFailed,
     NotAllowed,
     NotFoundError,
     TooManyRequests,
 )
 from dailypapers.models import ApiToken, LoginThrottle, User, UserSession
-from dailypapers.store import accounts as account_store
-from tests.community.support import NOW, PASSWORD, Clock
+from tests.community.support import NOW, PASSWORD, Clock, invalid, refused
 
 NEW_PASSWORD = "violet harbour compass 17"
 ADDRESS = "203.0.113.9"
@@ -84,24 +81,6 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
-
-
-@contextmanager
-def refused(error: type[DailyPapersError], message: str) -> Iterator[None]:
-    """The block raises exactly ``error`` (not a subclass) saying exactly ``message``."""
-    with pytest.raises(error) as caught:
-        yield
-    assert type(caught.value) is error
-    assert str(caught.value) == message
-
-
-@contextmanager
-def invalid(problems: dict[str, str]) -> Iterator[None]:
-    """The block raises :class:`InvalidInput` itself (not a subclass) with exactly these problems."""
-    with pytest.raises(InvalidInput) as caught:
-        yield
-    assert type(caught.value) is InvalidInput
-    assert caught.value.problems == problems
 
 
 @contextmanager
@@ -452,14 +431,6 @@ def test_too_many_says_when_to_try_again() -> None:
         raise accounts._too_many(NOW + timedelta(seconds=90), NOW)
     with too_many(1800.0, "30 minutes"):
         raise accounts._too_many(NOW + timedelta(minutes=30), NOW)
-
-
-def test_times_without_a_zone_are_utc_and_others_keep_theirs() -> None:
-    local = NOW.astimezone(PLUS_TWO)
-    for aware in (accounts._aware, account_store._aware):
-        assert aware(NOW.replace(tzinfo=None)) == NOW
-        assert aware(NOW.replace(tzinfo=None)).tzinfo is UTC
-        assert aware(local).utcoffset() == timedelta(hours=2)
 
 
 def test_claim_login_attempt_counts_in_a_row_and_forgets_after_a_day(sessions: sessionmaker[Session]) -> None:

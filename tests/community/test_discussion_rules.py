@@ -3,8 +3,6 @@ says at its edges, where replies may go, who edits and deletes, and how a discus
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -15,38 +13,19 @@ from dailypapers import store
 from dailypapers.community import discussion, moderation
 from dailypapers.community.markdown import MAX_COMMENT_CHARS
 from dailypapers.errors import (
-    DailyPapersError,
-    InvalidInput,
     NotAllowed,
     NotFoundError,
     TooManyRequests,
 )
 from dailypapers.models import Comment, User
 from dailypapers.store.community import CommentRow
-from tests.community.support import HF_PAPER, NOW, make_user
+from tests.community.support import HF_PAPER, NOW, invalid, make_user, refused
 
 OTHER_PAPER = "2607.16922"  # also on the feed of 2026-07-31
 NOT_OURS = "You can only change your own comments."
 REMOVED = "This comment was removed and can no longer be edited."
 NO_SUCH_PARENT = {"parent_id": "There is no such comment on this paper to reply to."}
 REMOVED_PARENT = {"parent_id": "This comment was removed; it takes no more replies."}
-
-
-@contextmanager
-def refused(error: type[DailyPapersError], message: str) -> Iterator[None]:
-    """The block raises exactly ``error`` (not a subclass) saying exactly ``message``."""
-    with pytest.raises(error) as caught:
-        yield
-    assert type(caught.value) is error
-    assert str(caught.value) == message
-
-
-@contextmanager
-def invalid(problems: dict[str, str]) -> Iterator[None]:
-    """The block raises :class:`InvalidInput` with exactly these problems (field -> message)."""
-    with pytest.raises(InvalidInput) as caught:
-        yield
-    assert caught.value.problems == problems
 
 
 def post(

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -143,6 +143,16 @@ AuthorLookup = Callable[[Sequence[str]], dict[str, list[str]]]
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _items(
+    rows: np.ndarray, scores: np.ndarray, signals: dict[str, np.ndarray], positions: Iterable[int]
+) -> list[tuple[int, float, dict[str, float]]]:
+    """The ranked items at ``positions``: each paper's row, its score and the value of every signal."""
+    return [
+        (int(rows[i]), float(scores[i]), {name: float(values[i]) for name, values in signals.items()})
+        for i in positions
+    ]
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
@@ -489,9 +499,7 @@ class SearchService:
         rows, cosines = self.dense(index, vector, allowed, depth)
         _, typed = bm25_and_matches(index, {}, query_term_ids(index, text), rows)
         keep = kept(typed, self.best_passages(index, vector, rows, cosines), cosines, cutoff)
-        items = [
-            (int(r), float(c), {"dense": float(c)}) for r, c in zip(rows[keep], cosines[keep], strict=True)
-        ]
+        items = _items(rows, cosines, {"dense": cosines}, np.flatnonzero(keep))
         return Ranking(items, np.sort(rows[keep]), keyword=int(typed.sum()))
 
     def _hybrid(
@@ -524,10 +532,7 @@ class SearchService:
         # Standard scores are taken over the whole shortlist, so that dropping the papers below the floor
         # changes no other paper's score or place.
         order = [i for i in _top(fused, len(fused)) if keep[i]][:depth]
-        items = [
-            (int(shortlist[i]), float(fused[i]), {name: float(values[i]) for name, values in signals.items()})
-            for i in order
-        ]
+        items = _items(shortlist, fused, signals, order)
         keyword_rows = np.union1d(lexical_rows, shortlist[typed])
         return Ranking(items, np.union1d(keyword_rows, shortlist[keep]), keyword=len(keyword_rows))
 

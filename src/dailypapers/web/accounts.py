@@ -15,6 +15,9 @@ Mails go out in the background after the response, as the subscription pages do 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
+from email.message import EmailMessage
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
@@ -111,6 +114,20 @@ def send_in_background(settings: Settings, message: Any) -> None:
         send_message(make_mailer(settings), message)
     except DailyPapersError as exc:
         log.error("could not send the %r mail to %s: %s", message["Subject"], message["To"], exc)
+
+
+def _mail_reset_link(
+    request: Request,
+    settings: Settings,
+    background: BackgroundTasks,
+    user: User,
+    now: datetime,
+    compose: Callable[..., EmailMessage],
+) -> None:
+    """Mail ``user`` a password-reset link in the words of ``compose``, after the response is sent."""
+    link = accounts.reset_link(get_credentials(request), settings, user, now=now)
+    message = compose(settings, to=user.email, username=user.username, link=link, now=now)
+    background.add_task(send_in_background, settings, message)
 
 
 def _log_in_response(
@@ -218,12 +235,7 @@ def signup_submit(
         with sessions.begin() as session:
             owner = accounts.signup_attempt_target(session, email=email, now=now)
         if owner is not None:
-            link = accounts.reset_link(get_credentials(request), settings, owner, now=now)
-            background.add_task(
-                send_in_background,
-                settings,
-                signup_attempt_mail(settings, to=owner.email, username=owner.username, link=link, now=now),
-            )
+            _mail_reset_link(request, settings, background, owner, now, signup_attempt_mail)
         return _signed_up_page(request, renderer)
     except InvalidInput as exc:
         return _signup_form(request, renderer, settings, form=form, problems=exc.problems, status=400)
@@ -406,12 +418,7 @@ def forgot_submit(
     with sessions.begin() as session:
         user = accounts.password_reset_target(session, email=email, now=now)
     if user is not None:
-        link = accounts.reset_link(get_credentials(request), settings, user, now=now)
-        background.add_task(
-            send_in_background,
-            settings,
-            reset_mail(settings, to=user.email, username=user.username, link=link, now=now),
-        )
+        _mail_reset_link(request, settings, background, user, now, reset_mail)
     return message_page(
         request,
         renderer,
