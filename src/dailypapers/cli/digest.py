@@ -120,6 +120,39 @@ def _print_delivery(report: DeliveryReport) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
+def _must_be_active(rt: Runtime, email: str) -> None:
+    """Refuse, saying why, to send to ``email`` unless it is an active subscriber."""
+    with rt.session() as session:
+        subscription = store.subscription_by_email(session, email=email)
+    if subscription is None or subscription.status != "active":
+        state = "not subscribed" if subscription is None else subscription.status
+        raise NotFoundError(f"{email} is {state}: digests go to active subscribers only")
+
+
+def _print_sent(composed: ComposeReport, delivered: DeliveryReport, *, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "composed": composed.composed,
+                "already_done": composed.already_done,
+                "nothing_new": composed.nothing_new,
+                "sent": delivered.sent,
+                "retry_later": delivered.retried,
+                "failed": delivered.failed,
+                "cancelled": delivered.cancelled,
+                "paused": delivered.paused,
+                "problems": delivered.problems,
+            }
+        )
+        return
+    console.print(
+        f"Digests: [bold]{composed.composed:,} composed[/], {composed.already_done:,} already done, "
+        f"{composed.nothing_new:,} with nothing new (of {composed.subscribers:,} active subscribers)",
+        highlight=False,
+    )
+    _print_delivery(delivered)
+
+
 @digest_app.command("send")
 def digest_send(
     ctx: typer.Context,
@@ -146,11 +179,7 @@ def digest_send(
     feed_day = parse_day(day, "--date") if day else None
     renderer = _renderer(rt.settings, sending=not dry_run)
     if email is not None:
-        with rt.session() as session:
-            subscription = store.subscription_by_email(session, email=email)
-        if subscription is None or subscription.status != "active":
-            state = "not subscribed" if subscription is None else subscription.status
-            raise NotFoundError(f"{email} is {state}: digests go to active subscribers only")
+        _must_be_active(rt, email)
     with progress_bar("Composing") as progress:
         task = progress.add_task("compose", total=None)
         composed = compose_digests(
@@ -167,27 +196,7 @@ def digest_send(
         return
     delivered = _deliver(rt, recipient=email)
     _sender(rt).forget_old_messages()
-    if as_json:
-        print_json(
-            {
-                "composed": composed.composed,
-                "already_done": composed.already_done,
-                "nothing_new": composed.nothing_new,
-                "sent": delivered.sent,
-                "retry_later": delivered.retried,
-                "failed": delivered.failed,
-                "cancelled": delivered.cancelled,
-                "paused": delivered.paused,
-                "problems": delivered.problems,
-            }
-        )
-    else:
-        console.print(
-            f"Digests: [bold]{composed.composed:,} composed[/], {composed.already_done:,} already done, "
-            f"{composed.nothing_new:,} with nothing new (of {composed.subscribers:,} active subscribers)",
-            highlight=False,
-        )
-        _print_delivery(delivered)
+    _print_sent(composed, delivered, as_json=as_json)
     if delivered.aborted is not None:
         raise delivered.aborted
 
@@ -334,6 +343,19 @@ def digest_status(ctx: typer.Context, as_json: AsJson = False) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
+def _send_now(rt: Runtime, outbox_id: int, email: str) -> None:
+    """Send the one queued mail now, saying whether it went or waits for a retry."""
+    report = _sender(rt).deliver(only=[outbox_id])
+    if report.sent:
+        through = make_mailer(rt.settings).description
+        console.print(f"Mail sent to {email} through {through}.", highlight=False)
+    else:
+        err_console.print(
+            f"[yellow]The mail is queued and will be retried:[/] {'; '.join(report.problems)}",
+            highlight=False,
+        )
+
+
 @subscribers_app.command("add")
 def subscribers_add(
     ctx: typer.Context,
@@ -389,17 +411,7 @@ def subscribers_add(
     }
     console.print(messages[outcome.outcome], highlight=False)
     if outcome.outbox_id is not None:
-        report = _sender(rt).deliver(only=[outcome.outbox_id])
-        if report.sent:
-            console.print(
-                f"Mail sent to {values.email} through {make_mailer(rt.settings).description}.",
-                highlight=False,
-            )
-        else:
-            err_console.print(
-                f"[yellow]The mail is queued and will be retried:[/] {'; '.join(report.problems)}",
-                highlight=False,
-            )
+        _send_now(rt, outcome.outbox_id, values.email)
 
 
 @subscribers_app.command("list")

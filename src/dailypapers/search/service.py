@@ -145,6 +145,25 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
+def _answered_without_ranking(results: SearchResults, text: str, mode: Mode) -> bool:
+    """Whether ``results`` are already whole with no ranking: ids alone, an empty box, only common words."""
+    query = results.query
+    if not text and not query.has_filters:
+        if not query.arxiv_ids:
+            results.notices.append("Type some words to search for.")
+        results.hits = [Hit(i, 1.0, {"exact": 1.0}) for i in results.exact]
+        results.total = len(results.hits)
+        return True
+    only_common_words = text and not analyze(text) and mode is not Mode.dense
+    if only_common_words and not query.has_filters and not results.exact:
+        # Only words like "the" and "of": nothing to match on, and semantic neighbours of "the" are noise.
+        results.notices.append(
+            "The query has only very common words, which search ignores: add a more specific word."
+        )
+        return True
+    return False
+
+
 def _items(
     rows: np.ndarray, scores: np.ndarray, signals: dict[str, np.ndarray], positions: Iterable[int]
 ) -> list[tuple[int, float, dict[str, float]]]:
@@ -338,18 +357,7 @@ class SearchService:
         results.missing = [i for i in query.arxiv_ids if i not in results.exact]
         results.summary.extend(f"arXiv:{i} is not on this site yet." for i in results.missing)
         text = query.search_text
-        if not text and not query.has_filters:
-            if not query.arxiv_ids:
-                results.notices.append("Type some words to search for.")
-            results.hits = [Hit(i, 1.0, {"exact": 1.0}) for i in results.exact]
-            results.total = len(results.hits)
-            return results
-        only_common_words = text and not analyze(text) and mode is not Mode.dense
-        if only_common_words and not query.has_filters and not results.exact:
-            # Only words like "the" and "of": nothing to match on, and semantic neighbours of "the" are noise.
-            results.notices.append(
-                "The query has only very common words, which search ignores: add a more specific word."
-            )
+        if _answered_without_ranking(results, text, mode):
             return results
         allowed = self.allowed(index, query)
         depth = max(SHORTLIST, offset + k)

@@ -7,6 +7,7 @@ saying what is accepted, unknown papers and pages are 404 with a search box.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -67,46 +68,50 @@ def _characters(n: object) -> str:
     return f"{n} character" if n == 1 else f"{n} characters"
 
 
+_FIXED: dict[str, str] = {
+    kind: message
+    for kinds, message in (
+        (("missing",), "is required"),
+        (("int_parsing", "int_type", "int_from_float"), "must be a whole number"),
+        (("float_parsing", "float_type", "finite_number"), "must be a number"),
+        (("bool_parsing", "bool_type"), "must be true or false"),
+        (("string_type", "string_unicode"), "must be text"),
+        (("json_invalid",), "is not valid JSON"),
+        (("model_attributes_type", "dict_type", "model_type"), "must be a JSON object"),
+        (("list_type", "tuple_type", "set_type"), "must be a list"),
+        (("extra_forbidden",), "is not a known field"),
+        (("date_parsing", "date_from_datetime_parsing", "date_type"), "must be a date, YYYY-MM-DD"),
+    )
+    for kind in kinds
+}
+"""Pydantic error types whose plain words do not depend on the error's context."""
+
+_BOUNDS: dict[str, tuple[str, str, Callable[[object], str]]] = {
+    "string_too_long": ("max_length", "is too long: at most", _characters),
+    "too_long": ("max_length", "has too many items: at most", str),
+    "too_short": ("min_length", "has too few items: at least", str),
+    "greater_than_equal": ("ge", "must be at least", str),
+    "greater_than": ("gt", "must be more than", str),
+    "less_than_equal": ("le", "must be at most", str),
+    "less_than": ("lt", "must be less than", str),
+}
+"""Pydantic error types about a limit: the context key holding it, the words before it, how it is written."""
+
+
 def _plain(kind: str, ctx: dict[str, Any], value: object, name: str) -> str:
     """A pydantic error type in plain words: what is wrong with the value and what is accepted."""
-    if kind == "missing":
-        return "is required"
-    if kind == "string_too_long":
-        return f"is too long: at most {_characters(ctx.get('max_length'))}"
+    if kind in _FIXED:
+        return _FIXED[kind]
+    if kind in _BOUNDS:
+        key, words, written = _BOUNDS[kind]
+        return f"{words} {written(ctx.get(key))}"
     if kind == "string_too_short":
         least = ctx.get("min_length")
         return "is empty" if least == 1 and value == "" else f"is too short: at least {_characters(least)}"
-    if kind == "too_long":
-        return f"has too many items: at most {ctx.get('max_length')}"
-    if kind == "too_short":
-        return f"has too few items: at least {ctx.get('min_length')}"
     if kind == "string_pattern_mismatch":
         return f"must be {_FORMS[name]}" if name in _FORMS else "is not of the accepted form"
-    bounds = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"),
-              "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}  # fmt: skip
-    if kind in bounds:
-        key, words = bounds[kind]
-        return f"must be {words} {ctx.get(key)}"
-    if kind in {"int_parsing", "int_type", "int_from_float"}:
-        return "must be a whole number"
-    if kind in {"float_parsing", "float_type", "finite_number"}:
-        return "must be a number"
-    if kind in {"bool_parsing", "bool_type"}:
-        return "must be true or false"
     if kind in {"enum", "literal_error"}:
         return f"must be one of {ctx.get('expected', 'the listed values')}"
-    if kind in {"string_type", "string_unicode"}:
-        return "must be text"
-    if kind == "json_invalid":
-        return "is not valid JSON"
-    if kind in {"model_attributes_type", "dict_type", "model_type"}:
-        return "must be a JSON object"
-    if kind in {"list_type", "tuple_type", "set_type"}:
-        return "must be a list"
-    if kind == "extra_forbidden":
-        return "is not a known field"
-    if kind in {"date_parsing", "date_from_datetime_parsing", "date_type"}:
-        return "must be a date, YYYY-MM-DD"
     if kind == "value_error" and ctx.get("error"):
         return str(ctx["error"])
     return "is not valid"
@@ -156,7 +161,25 @@ CSRF_MESSAGE = (
 BEARER_CHALLENGE = 'Bearer realm="Daily Papers"'
 
 
-def install_error_handlers(app: FastAPI) -> None:
+_PLAIN_STATUS: dict[type[Exception], int] = {
+    NotAllowed: 403,
+    AlreadyDone: 409,
+    NotFoundError: 404,
+    SearchError: 400,
+}
+"""Errors answered with their own message and only a status of their kind."""
+
+
+def _answered_with(status: int) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handler(request: Request, exc: Exception) -> Response:
+        return error_response(request, status, str(exc))
+
+    return handler
+
+
+def _install_account_handlers(app: FastAPI) -> None:
+    """Signing in, forms from elsewhere and too many tries: redirects and challenges as well as pages."""
+
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         if is_api(request):
@@ -165,18 +188,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return response
         return RedirectResponse(login_url(exc.next_path), status_code=303)
 
-    @app.exception_handler(PaperMoved)
-    async def paper_moved(request: Request, exc: PaperMoved) -> Response:
-        return RedirectResponse(exc.location, status_code=exc.status)
-
     @app.exception_handler(CsrfRejected)
     async def csrf_rejected(request: Request, exc: CsrfRejected) -> Response:
         return error_response(request, 403, CSRF_MESSAGE)
-
-    @app.exception_handler(InvalidInput)
-    async def invalid_input(request: Request, exc: InvalidInput) -> Response:
-        problems = [f"{field}: {problem}" for field, problem in exc.problems.items()]
-        return error_response(request, 422, "Some values are not valid.", problems=problems)
 
     @app.exception_handler(LoginFailed)
     async def login_failed(request: Request, exc: LoginFailed) -> Response:
@@ -184,19 +198,26 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers["WWW-Authenticate"] = BEARER_CHALLENGE
         return response
 
-    @app.exception_handler(NotAllowed)
-    async def not_allowed(request: Request, exc: NotAllowed) -> Response:
-        return error_response(request, 403, str(exc))
-
-    @app.exception_handler(AlreadyDone)
-    async def already_done(request: Request, exc: AlreadyDone) -> Response:
-        return error_response(request, 409, str(exc))
-
     @app.exception_handler(TooManyRequests)
     async def too_many(request: Request, exc: TooManyRequests) -> Response:
         response = error_response(request, 429, str(exc))
         response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
         return response
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    _install_account_handlers(app)
+    for error, status in _PLAIN_STATUS.items():
+        app.add_exception_handler(error, _answered_with(status))
+
+    @app.exception_handler(PaperMoved)
+    async def paper_moved(request: Request, exc: PaperMoved) -> Response:
+        return RedirectResponse(exc.location, status_code=exc.status)
+
+    @app.exception_handler(InvalidInput)
+    async def invalid_input(request: Request, exc: InvalidInput) -> Response:
+        problems = [f"{field}: {problem}" for field, problem in exc.problems.items()]
+        return error_response(request, 422, "Some values are not valid.", problems=problems)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -218,14 +239,6 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, PeriodOutOfRange):
             # A page past the calendar does not exist; to the API it is a parameter out of range.
             return error_response(request, 422 if is_api(request) else 404, str(exc))
-        return error_response(request, 400, str(exc))
-
-    @app.exception_handler(NotFoundError)
-    async def not_found(request: Request, exc: NotFoundError) -> Response:
-        return error_response(request, 404, str(exc))
-
-    @app.exception_handler(SearchError)
-    async def search_error(request: Request, exc: SearchError) -> Response:
         return error_response(request, 400, str(exc))
 
     @app.exception_handler(DailyPapersError)

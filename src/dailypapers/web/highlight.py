@@ -64,33 +64,27 @@ def highlight(text: str, terms: frozenset[str]) -> Markup:
     return Markup(_render(split_math(text), terms))
 
 
-def snippet(text: str, terms: frozenset[str], *, chars: int = SNIPPET_CHARS) -> Markup:
-    """About ``chars`` characters of ``text`` around its densest run of matches, terms marked.
+def _window_start(text: str, hits: list[int], chars: int) -> int:
+    """Where a window of ``chars`` holding the densest run of ``hits`` begins: a sentence or word start."""
+    if not hits:
+        return 0
+    best, best_count = hits[0], 0
+    for i, first in enumerate(hits):
+        count = sum(1 for h in hits[i:] if h < first + chars * 0.8)
+        if count > best_count:
+            best, best_count = first, count
+    start = max(0, best - chars // 5)
+    sentence = text.rfind(". ", 0, best)
+    if sentence != -1 and best - sentence < chars // 2:
+        return sentence + 2
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if space != -1 and space < best else start
+    return start
 
-    The window starts at the beginning of a sentence or word and never cuts a formula.
-    """
-    if len(text) <= chars:
-        return highlight(text, terms)
-    hits = [m.start() for m in _TOKEN.finditer(text) if terms and _marks(m.group(0), terms)]
-    start = 0
-    if hits:
-        best, best_count = hits[0], 0
-        for i, first in enumerate(hits):
-            count = sum(1 for h in hits[i:] if h < first + chars * 0.8)
-            if count > best_count:
-                best, best_count = first, count
-        start = max(0, best - chars // 5)
-        sentence = text.rfind(". ", 0, best)
-        if sentence != -1 and best - sentence < chars // 2:
-            start = sentence + 2
-        elif start:
-            space = text.find(" ", start)
-            start = space + 1 if space != -1 and space < best else start
-    end = min(len(text), start + chars)
-    if end < len(text):
-        space = text.rfind(" ", start, end)
-        end = space if space > start + chars // 2 else end
-    # Never cut a formula: move each edge outside any formula it falls in.
+
+def _outside_formulas(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start`` and ``end`` moved out of any formula they fall in, so that the window never cuts one."""
     position = 0
     for segment in split_math(text):
         seg_start, seg_end = position, position + len(segment.source or segment.text)
@@ -100,6 +94,23 @@ def snippet(text: str, terms: frozenset[str], *, chars: int = SNIPPET_CHARS) -> 
             if seg_start < end < seg_end:
                 end = seg_end
         position = seg_end
+    return start, end
+
+
+def snippet(text: str, terms: frozenset[str], *, chars: int = SNIPPET_CHARS) -> Markup:
+    """About ``chars`` characters of ``text`` around its densest run of matches, terms marked.
+
+    The window starts at the beginning of a sentence or word and never cuts a formula.
+    """
+    if len(text) <= chars:
+        return highlight(text, terms)
+    hits = [m.start() for m in _TOKEN.finditer(text) if terms and _marks(m.group(0), terms)]
+    start = _window_start(text, hits, chars)
+    end = min(len(text), start + chars)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + chars // 2 else end
+    start, end = _outside_formulas(text, start, end)
     body = _render(split_math(text[start:end]), terms)
     return Markup((ELLIPSIS if start > 0 else "") + body + (ELLIPSIS if end < len(text) else ""))
 

@@ -15,12 +15,15 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from dailypapers import store, trending
 from dailypapers.community.discussion import build_threads, count_shown, thread_page
 from dailypapers.ingest.arxiv_ids import abs_url, html_url, pdf_url
+from dailypapers.models import Paper
 from dailypapers.serialize import paper_to_bibtex
+from dailypapers.store.community import Counts
 from dailypapers.store.feeds import FeedOrder, PaperCard
 from dailypapers.web.auth import Personal, serve_page
 from dailypapers.web.cache import CachedPage
@@ -346,6 +349,45 @@ def _similar(search: Any, sessions: Any, paper_id: str) -> list[PaperCard]:
         return store.paper_cards(session, ids=[h.id for h in found.hits])
 
 
+def _stored_paper(session: Session, paper_id: str) -> Paper:
+    """The paper of ``paper_id``; a merged id sends readers on to the paper it became, any other is a 404."""
+    paper = store.get_paper(session, paper_id=paper_id)
+    if paper is not None:
+        return paper
+    merged_into = store.paper_alias_target(session, paper_id=paper_id)
+    if merged_into is not None:
+        raise PaperMoved(paper_path(merged_into), keep_method=False)
+    raise HTTPException(404, f"There is no paper {paper_id!r} here.")
+
+
+def _outside_links(paper: Paper) -> list[tuple[str, str]]:
+    """The paper elsewhere, as (label, URL): its arXiv page, PDF and HTML, and its DOI."""
+    links: list[tuple[str, str]] = []
+    if paper.arxiv_id:
+        links += [
+            ("arXiv page", abs_url(paper.arxiv_id)),
+            ("PDF", pdf_url(paper.arxiv_id)),
+            ("HTML", html_url(paper.arxiv_id)),
+        ]
+    if paper.doi:
+        links.append(("DOI", f"https://doi.org/{paper.doi}"))
+    return links
+
+
+def _score_now(paper: Paper, counts: Counts, now: datetime) -> trending.TrendingScore | None:
+    """The paper's trending score at ``now``; None for a paper that is on no feed."""
+    if paper.feed_entry is None:
+        return None
+    return trending.trending_score(
+        upvotes=counts.upvotes,
+        comments=counts.comments,
+        has_code=bool(paper.code_urls),
+        day=paper.feed_entry.day,
+        now=now,
+        published=paper.published_at,
+    )
+
+
 def _paper_page(
     renderer: Any,
     sessions: Any,
@@ -356,36 +398,13 @@ def _paper_page(
     comments_page: int = 1,
 ) -> CachedPage:
     with sessions() as session:
-        paper = store.get_paper(session, paper_id=paper_id)
-        if paper is None:
-            merged_into = store.paper_alias_target(session, paper_id=paper_id)
-            if merged_into is not None:  # an id that was merged into another paper: send readers on
-                raise PaperMoved(paper_path(merged_into), keep_method=False)
-            raise HTTPException(404, f"There is no paper {paper_id!r} here.")
+        paper = _stored_paper(session, paper_id)
         feed = paper.feed_entry
         counts = store.paper_counts(session, paper_id=paper_id)
-        score = None
-        if feed is not None:
-            score = trending.trending_score(
-                upvotes=counts.upvotes,
-                comments=counts.comments,
-                has_code=bool(paper.code_urls),
-                day=feed.day,
-                now=now,
-                published=paper.published_at,
-            )
         moderator = personal is not None and personal.user.is_moderator
         threads = build_threads(store.paper_comments(session, paper_id=paper_id), show_hidden=moderator)
         voted = personal is not None and store.has_voted(session, user_id=personal.user.id, paper_id=paper_id)
-        links: list[tuple[str, str]] = []
-        if paper.arxiv_id:
-            links += [
-                ("arXiv page", abs_url(paper.arxiv_id)),
-                ("PDF", pdf_url(paper.arxiv_id)),
-                ("HTML", html_url(paper.arxiv_id)),
-            ]
-        if paper.doi:
-            links.append(("DOI", f"https://doi.org/{paper.doi}"))
+        links = _outside_links(paper)
         sources = sorted(s.source for s in paper.sources)
         context = {
             "paper": paper,
@@ -395,7 +414,7 @@ def _paper_page(
             if feed is not None and feed.source == "huggingface"
             else None,
             "feed": feed,
-            "score": score,
+            "score": _score_now(paper, counts, now),
             "links": links,
             "code_urls": [u for u in paper.code_urls or [] if is_http_url(u)],
             "project_url": paper.project_url if is_http_url(paper.project_url) else None,

@@ -57,6 +57,62 @@ def exact_paper(sessions: Any, q: str) -> str | None:
         return candidate if store.paper_exists(session, paper_id=candidate) else None
 
 
+def _found(
+    sessions: Any,
+    search: Any,
+    *,
+    q: str,
+    mode: Mode,
+    category: str | None,
+    since: date | None,
+    until: date | None,
+    page: int,
+) -> dict[str, Any]:
+    """What the search page shows of a search that was asked for: the cards, the counts and the notices."""
+    outcome = run_search(
+        search,
+        q,
+        k=SEARCH_PAGE_SIZE,
+        offset=(page - 1) * SEARCH_PAGE_SIZE,
+        mode=mode,
+        since=since,
+        until=until,
+        categories=[category] if category else [],
+    )
+    terms = query_terms(outcome.query)
+    with sessions() as session:
+        cards = store.paper_cards(session, ids=outcome.hits, abstract_chars=None)
+        known = {c.id for c in cards} | set(outcome.results.exact if outcome.results else [])
+        missing = [i for i in outcome.query.arxiv_ids if i not in known]
+    pages = max(1, math.ceil(outcome.total / SEARCH_PAGE_SIZE))
+    if page > pages and outcome.total:
+        raise HTTPException(404, f"Page {page} is past the last page ({pages}) of these results.")
+    results = outcome.results
+    scores = {h.id: h.score for h in results.hits} if results else {}
+    return dict(
+        searched=True,
+        missing_ids=missing,
+        results=[
+            {
+                "card": card,
+                "title": highlight(card.title, terms),
+                "snippet": snippet(card.abstract, terms),
+                "score": scores.get(card.id, 0.0),
+            }
+            for card in cards
+        ],
+        total=outcome.total,
+        pages=pages,
+        notices=outcome.page_notices,
+        unavailable=outcome.unavailable,
+        used_mode=outcome.mode.value,
+        author=results.author if results else None,
+        author_total=results.author_total if results else 0,
+        related_only=results.related_only if results else False,
+        only_ids=outcome.query.is_only_ids and not (category or since or until),
+    )
+
+
 def _search_page(
     renderer: Any,
     sessions: Any,
@@ -95,46 +151,8 @@ def _search_page(
         "only_ids": False,
     }
     if q.strip() or category or since or until:
-        outcome = run_search(
-            search,
-            q,
-            k=SEARCH_PAGE_SIZE,
-            offset=(page - 1) * SEARCH_PAGE_SIZE,
-            mode=mode,
-            since=since,
-            until=until,
-            categories=[category] if category else [],
-        )
-        terms = query_terms(outcome.query)
-        with sessions() as session:
-            cards = store.paper_cards(session, ids=outcome.hits, abstract_chars=None)
-            known = {c.id for c in cards} | set(outcome.results.exact if outcome.results else [])
-            context["missing_ids"] = [i for i in outcome.query.arxiv_ids if i not in known]
-        pages = max(1, math.ceil(outcome.total / SEARCH_PAGE_SIZE))
-        if page > pages and outcome.total:
-            raise HTTPException(404, f"Page {page} is past the last page ({pages}) of these results.")
-        results = outcome.results
-        scores = {h.id: h.score for h in results.hits} if results else {}
         context.update(
-            searched=True,
-            results=[
-                {
-                    "card": card,
-                    "title": highlight(card.title, terms),
-                    "snippet": snippet(card.abstract, terms),
-                    "score": scores.get(card.id, 0.0),
-                }
-                for card in cards
-            ],
-            total=outcome.total,
-            pages=pages,
-            notices=outcome.page_notices,
-            unavailable=outcome.unavailable,
-            used_mode=outcome.mode.value,
-            author=results.author if results else None,
-            author_total=results.author_total if results else 0,
-            related_only=results.related_only if results else False,
-            only_ids=outcome.query.is_only_ids and not (category or since or until),
+            _found(sessions, search, q=q, mode=mode, category=category, since=since, until=until, page=page)
         )
     return html_page(renderer.render("search.html", **context))
 
