@@ -8,7 +8,6 @@ ask on every request whether the data changed, so a test sees what it has just w
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -18,13 +17,7 @@ import uvicorn
 
 from dailypapers.config import Settings
 from dailypapers.web.app import create_app
-
-
-def free_port() -> int:
-    """A loopback port that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.loopback import free_port
 
 
 class LiveServer:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.loopback import free_port
 
 
 class PostgresUnavailable(RuntimeError):
@@ -37,12 +38,6 @@ def _find_bindir() -> Path:
         "PostgreSQL server binaries not found (initdb). Install them with `apt-get install postgresql` "
         "or set DAILYPAPERS_PG_BINDIR; `make test` does this itself."
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -76,7 +71,7 @@ class PostgresServer:
                     f"running as root and there is no {run_as!r} user to run PostgreSQL as"
                 )
         root = Path(tempfile.mkdtemp(prefix="dailypapers-pg-"))
-        server = cls(bindir=bindir, root=root, port=_free_port(), run_as=run_as)
+        server = cls(bindir=bindir, root=root, port=free_port(), run_as=run_as)
         if run_as:
             shutil.chown(root, user=run_as)
         os.chmod(root, 0o700)

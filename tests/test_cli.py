@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 
 from dailypapers import __version__
 from dailypapers.cli import app
+from tests.loopback import free_port
 
 
 @pytest.fixture
@@ -178,12 +178,6 @@ def test_unsupported_database_url(tmp_path: Path) -> None:
     assert "SQLite and PostgreSQL" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_answers_http(cli_env: dict[str, str], shared_data: Path) -> None:
     env = {**os.environ, **cli_env}
     subprocess.run(
@@ -192,7 +186,7 @@ def test_serve_answers_http(cli_env: dict[str, str], shared_data: Path) -> None:
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "dailypapers", "serve", "--port", str(port)],
         env=env,

@@ -1,4 +1,4 @@
-"""Schema migrations when several processes start at once, as `serve --workers` does."""
+"""Schema migrations when several processes start at once, as `serve --workers` does; IN-list chunks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from sqlalchemy import create_engine, text
 
 from dailypapers.config import Settings
 from dailypapers.db import (
+    IN_CHUNK,
     _alembic_config,
+    chunked,
     create_engine_from_settings,
     has_tables,
     schema_is_current,
@@ -69,3 +71,12 @@ def test_processes_starting_together_migrate_once(
         assert outcomes == ["ok"] * PROCESSES
         assert has_tables(engine) and schema_is_current(engine)
         engine.dispose()
+
+
+def test_chunked_keeps_order_and_takes_a_generator() -> None:
+    values = range(2 * IN_CHUNK + 1)
+    chunks = list(chunked(value for value in values))
+    assert [len(chunk) for chunk in chunks] == [IN_CHUNK, IN_CHUNK, 1]
+    assert [value for chunk in chunks for value in chunk] == list(values)
+    assert list(chunked([1, 2, 3, 4, 5], 2)) == [[1, 2], [3, 4], [5]]
+    assert list(chunked([])) == []

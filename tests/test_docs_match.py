@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dailypapers
 from dailypapers.search.query import KNOWN_FILTERS, parse_query
-from tests.live_server import free_port
+from tests.loopback import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = Path(dailypapers.__file__).parent

@@ -7,10 +7,10 @@ on and a busy timeout so that two writers wait for each other instead of failing
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -28,6 +28,10 @@ from dailypapers.config import Settings
 from dailypapers.errors import ConfigurationError, DatabaseError, MissingExtraError
 
 MIGRATIONS_PACKAGE = "dailypapers:migrations"
+# SQLite allows 32,766 bound parameters per statement; stay far below it for IN lists.
+IN_CHUNK = 900
+
+_T = TypeVar("_T")
 
 
 def _json_dumps(value: Any) -> str:
@@ -147,6 +151,21 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         cursor.executemany(str(compiled), params)
     finally:
         cursor.close()
+
+
+def chunked(values: Iterable[_T], size: int = IN_CHUNK) -> Iterator[list[_T]]:
+    """``values`` in lists of at most ``size``, in order: one ``IN (...)`` or ``executemany`` per list.
+
+    Takes any iterable, a generator included, so callers need not build the whole list first.
+    """
+    chunk: list[_T] = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _last_value_cached(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:

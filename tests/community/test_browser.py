@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.config import Settings
-from tests.community.support import ATOM_FOR_SUBMISSION, SUBMITTED_ID, Clock, LiveServer, load_hf_papers
+from tests.community.support import ATOM_FOR_SUBMISSION, SUBMITTED_ID, Clock, load_hf_papers
 from tests.digest.smtp import SmtpServer
+from tests.live_server import LiveServer
 from tests.replay import ReplayServer, Reply
 from tests.web.test_browser import ARTIFACTS, CHROMIUM, browser, page, pytestmark  # noqa: F401
 
@@ -31,32 +31,26 @@ PASSWORD = "seven quiet lanterns glow"
 
 @pytest.fixture
 def community_site(
-    settings: Settings, sessions: sessionmaker[Session], shared_data: Path
+    settings: Settings, sessions: sessionmaker[Session], shared_data: Path, smtp: SmtpServer
 ) -> Iterator[tuple[str, SmtpServer]]:
     load_hf_papers(sessions, shared_data)
-    smtp = SmtpServer().start()
     arxiv = ReplayServer()
     recorded = (shared_data / ATOM_FOR_SUBMISSION).read_bytes()
     arxiv.routes["/api/query"] = lambda request: Reply(
         body=recorded, headers={"Content-Type": "application/atom+xml"}
     )
     arxiv.start()
-    configured = settings.model_copy(
-        update={
-            "secret_key": SecretStr("browser-tests-secret-0123456789-abcdefghijklmnop"),
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp.port,
-            "smtp_security": "none",
-            "arxiv_api_url": arxiv.url("/api/query"),
-            "submission_max_age_days": 0,
-        }
+    configured = smtp.settings_for(
+        settings,
+        secret="browser-tests-secret-0123456789-abcdefghijklmnop",
+        arxiv_api_url=arxiv.url("/api/query"),
+        submission_max_age_days=0,
     )
     try:
         with LiveServer(configured, Clock()) as server:
             yield server.url, smtp
     finally:
         arxiv.stop()
-        smtp.stop()
 
 
 def _shot(tab: Any, name: str) -> None:

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from dailypapers import store
 from dailypapers.community import moderation
 from dailypapers.config import Settings
-from tests.community.support import HF_PAPER, NOW, PASSWORD, Clock, LiveServer, load_hf_papers, make_user
+from tests.community.support import HF_PAPER, NOW, PASSWORD, Clock, load_hf_papers, make_user
+from tests.live_server import LiveServer
 from tests.web.test_browser import ARTIFACTS, browser, pytestmark  # noqa: F401
 
 PAPER_PATH = f"/papers/{HF_PAPER}"

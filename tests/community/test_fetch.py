@@ -20,10 +20,10 @@ from tests.community.support import (
     Clock,
     app_client,
     form_fields,
-    free_port,
     log_in,
     make_user,
 )
+from tests.loopback import free_port
 from tests.replay import ReplayServer
 from tests.web.pagecheck import assert_page_hygiene, parse
 

@@ -20,7 +20,8 @@ from dailypapers.community import accounts
 from dailypapers.config import Settings
 from dailypapers.errors import LoginFailed, TooManyRequests
 from dailypapers.models import LoginThrottle
-from tests.community.support import NOW, PASSWORD, Clock, LiveServer, make_user
+from tests.community.support import NOW, PASSWORD, Clock, make_user
+from tests.live_server import LiveServer
 
 BURST = 40
 ATTACKER = "203.0.113.66"

@@ -32,11 +32,11 @@ from dailypapers.ingest.records import new_on_feed
 from tests.community.support import (
     ATOM_FOR_SUBMISSION,
     Clock,
-    LiveServer,
     load_hf_papers,
     make_token,
     make_user,
 )
+from tests.live_server import LiveServer
 from tests.replay import ReplayServer, Reply
 from tests.web.support import build_test_index
 

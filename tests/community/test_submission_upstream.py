@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from dailypapers.config import Settings
 from dailypapers.errors import UpstreamError
 from tests.community.submitting import outcomes, page_text, send_form, silent_arxiv
-from tests.community.support import Clock, LiveServer, app_client, free_port, log_in, make_token, make_user
+from tests.community.support import Clock, app_client, log_in, make_token, make_user
+from tests.live_server import LiveServer
+from tests.loopback import free_port
 from tests.replay import ReplayServer
 
 UNREACHABLE = (

@@ -16,7 +16,6 @@ Recipients in ``refuse`` are answered ``550`` at RCPT.
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 
 from dailypapers.config import Settings
+from tests.loopback import free_port
 
 Fault = str | tuple[str, Any]
 
@@ -137,12 +137,6 @@ class _Handler:
             self.sink.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
             )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class SmtpServer:

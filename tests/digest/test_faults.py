@@ -19,7 +19,8 @@ from dailypapers.digest.compose import compose_digests
 from dailypapers.digest.render import MailRenderer
 from dailypapers.models import OutboxMessage, Subscription
 from tests.digest.conftest import FRIDAY, Clock, add_subscriber, make_sender
-from tests.digest.smtp import SmtpServer, free_port
+from tests.digest.smtp import SmtpServer
+from tests.loopback import free_port
 
 SUBSCRIBERS = 8
 

@@ -19,7 +19,7 @@ import pytest
 
 from dailypapers.config import Settings
 from dailypapers.web.serving import listening_url, site_address
-from tests.community.support import free_port
+from tests.loopback import free_port
 
 HEADER_TIMEOUT = 1.0
 

@@ -21,7 +21,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from dailypapers.db import upsert_insert
+from dailypapers.db import chunked, upsert_insert
 from dailypapers.models import (
     Comment,
     FeedEntry,
@@ -41,7 +41,6 @@ FEED = cast(Table, FeedEntry.__table__)
 PAPERS = cast(Table, Paper.__table__)
 USERS = cast(Table, User.__table__)
 LOG = cast(Table, ModerationAction.__table__)
-_IN_CHUNK = 900
 
 
 def _bump(session: Session, *, paper_id: str, upvotes: int = 0, comments: int = 0, revision: int = 1) -> None:
@@ -103,11 +102,9 @@ def voted_ids(session: Session, *, user_id: int, paper_ids: Sequence[str]) -> se
     """Which of ``paper_ids`` the user has upvoted."""
     found: set[str] = set()
     wanted = list(dict.fromkeys(paper_ids))
-    for start in range(0, len(wanted), _IN_CHUNK):
+    for chunk in chunked(wanted):
         rows = session.execute(
-            select(VOTES.c.paper_id).where(
-                VOTES.c.user_id == user_id, VOTES.c.paper_id.in_(wanted[start : start + _IN_CHUNK])
-            )
+            select(VOTES.c.paper_id).where(VOTES.c.user_id == user_id, VOTES.c.paper_id.in_(chunk))
         )
         found.update(paper_id for (paper_id,) in rows)
     return found

@@ -21,6 +21,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from dailypapers.db import chunked
 from dailypapers.models import FeedEntry, Paper, PaperActivity, PaperCategory
 
 PAPERS = cast(Table, Paper.__table__)
@@ -35,7 +36,6 @@ TOTAL_COMMENTS = (func.coalesce(FEED.c.num_comments, 0) + func.coalesce(ACTIVITY
 )
 
 CARD_ABSTRACT_CHARS = 600
-_IN_CHUNK = 900
 
 
 class FeedOrder(StrEnum):
@@ -301,8 +301,7 @@ def paper_cards(
     """Cards of the given papers, in the order given (unknown ids are skipped)."""
     found: dict[str, PaperCard] = {}
     wanted = list(dict.fromkeys(ids))
-    for start in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[start : start + _IN_CHUNK]
+    for chunk in chunked(wanted):
         statement = (
             select(*_card_columns(abstract_chars=abstract_chars))
             .select_from(_with_activity(PAPERS.outerjoin(FEED, FEED.c.paper_id == PAPERS.c.id)))

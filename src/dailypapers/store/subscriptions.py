@@ -23,25 +23,19 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from dailypapers.db import upsert_insert
+from dailypapers.db import chunked, upsert_insert
 from dailypapers.models import DigestPaper, OutboxMessage, Subscription
 
 SUBSCRIPTIONS = cast(Table, Subscription.__table__)
 OUTBOX = cast(Table, OutboxMessage.__table__)
 DIGEST_PAPERS = cast(Table, DigestPaper.__table__)
 
-_IN_CHUNK = 900
 # Which subscription status each kind of mail still goes out in.
 DELIVERABLE_STATUS = {"digest": ("active",), "confirm": ("pending",), "manage": ("active", "paused")}
 
 
 def new_token_key() -> str:
     return secrets.token_urlsafe(18)[:24]
-
-
-def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -205,7 +199,7 @@ def outbox_periods(session: Session, *, periods: Iterable[str]) -> set[tuple[int
     """The (subscription, period) pairs that already have a mail, among the given periods."""
     found: set[tuple[int, str]] = set()
     wanted = sorted(set(periods))
-    for chunk in _chunks(wanted):
+    for chunk in chunked(wanted):
         rows = session.execute(
             select(OUTBOX.c.subscription_id, OUTBOX.c.period).where(OUTBOX.c.period.in_(chunk))
         )
@@ -232,7 +226,7 @@ def last_covered_days(session: Session, *, since: date | None = None) -> dict[in
 def papers_already_sent(session: Session, *, paper_ids: Sequence[str]) -> dict[int, set[str]]:
     """For each subscriber, which of ``paper_ids`` were already in one of their digests."""
     sent: dict[int, set[str]] = {}
-    for chunk in _chunks(list(paper_ids)):
+    for chunk in chunked(paper_ids):
         rows = session.execute(
             select(DIGEST_PAPERS.c.subscription_id, DIGEST_PAPERS.c.paper_id).where(
                 DIGEST_PAPERS.c.paper_id.in_(chunk)
@@ -290,8 +284,8 @@ def enqueue_mails(session: Session, *, mails: Sequence[NewMail], now: datetime) 
         .returning(OUTBOX.c.id, OUTBOX.c.subscription_id, OUTBOX.c.period)
     )
     stored: dict[tuple[int, str], int] = {}
-    for chunk in _chunks(rows, 500):
-        for row_id, sid, period in session.execute(statement, list(chunk)):
+    for outbox_rows in chunked(rows, 500):
+        for row_id, sid, period in session.execute(statement, outbox_rows):
             stored[(sid, period)] = row_id
     papers = [
         {
@@ -307,8 +301,8 @@ def enqueue_mails(session: Session, *, mails: Sequence[NewMail], now: datetime) 
     if papers:
         # A plain insert: a paper already recorded for the subscriber is an IntegrityError, which rolls
         # the whole batch back rather than let a paper go out twice.
-        for chunk in _chunks(papers, 2000):
-            session.execute(DIGEST_PAPERS.insert(), list(chunk))
+        for paper_rows in chunked(papers, 2000):
+            session.execute(DIGEST_PAPERS.insert(), paper_rows)
     return len(stored)
 
 

@@ -8,12 +8,13 @@ without this browser's CSRF token is refused before anything is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import RedirectResponse, Response
 
 from dailypapers import store
@@ -285,41 +286,55 @@ def profile(
     )
 
 
-def _account(session: Session, username: str) -> User:
-    target = store.user_by_name(session, username=username)
-    if target is None:
-        raise HTTPException(404, f"There is no account {username!r} here.")
-    return target
+def _change_account(
+    sessions: sessionmaker[Session], username: str, change: Callable[[Session, User], None]
+) -> Response:
+    """Make ``change`` to the account ``username`` (404 when there is none), then show its profile."""
+    with sessions.begin() as session:
+        target = store.user_by_name(session, username=username)
+        if target is None:
+            raise HTTPException(404, f"There is no account {username!r} here.")
+        change(session, target)
+    return RedirectResponse(profile_path(username), status_code=303, headers=NO_STORE)
 
 
 @router.post("/u/{username}/ban")
 def ban(
     username: str, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, reason: FormText = ""
 ) -> Response:
-    with sessions.begin() as session:
-        target = _account(session, username)
-        moderation.ban(session, moderator=viewer.user, target=target, reason=reason, now=now)
-    return RedirectResponse(profile_path(username), status_code=303, headers=NO_STORE)
+    return _change_account(
+        sessions,
+        username,
+        lambda session, target: moderation.ban(
+            session, moderator=viewer.user, target=target, reason=reason, now=now
+        ),
+    )
 
 
 @router.post("/u/{username}/unban")
 def unban(
     username: str, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, reason: FormText = ""
 ) -> Response:
-    with sessions.begin() as session:
-        target = _account(session, username)
-        moderation.unban(session, moderator=viewer.user, target=target, reason=reason, now=now)
-    return RedirectResponse(profile_path(username), status_code=303, headers=NO_STORE)
+    return _change_account(
+        sessions,
+        username,
+        lambda session, target: moderation.unban(
+            session, moderator=viewer.user, target=target, reason=reason, now=now
+        ),
+    )
 
 
 @router.post("/u/{username}/role")
 def set_role(
     username: str, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, role: FormText = ""
 ) -> Response:
-    with sessions.begin() as session:
-        target = _account(session, username)
-        moderation.set_role(session, admin=viewer.user, target=target, role=role, now=now)
-    return RedirectResponse(profile_path(username), status_code=303, headers=NO_STORE)
+    return _change_account(
+        sessions,
+        username,
+        lambda session, target: moderation.set_role(
+            session, admin=viewer.user, target=target, role=role, now=now
+        ),
+    )
 
 
 # -- moderation ----------------------------------------------------------------------------------------
