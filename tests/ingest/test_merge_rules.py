@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers import store
-from dailypapers.ingest.merge import Prepared, prepare
+from dailypapers.ingest.merge import Prepared, prepare, record_values
 from dailypapers.ingest.pipeline import Ingestor, IngestReport
 from dailypapers.ingest.records import FeedRecord, PaperRecord, Source, Version
 from dailypapers.models import Paper
+from dailypapers.store.papers import PAPER_VALUE_FIELDS
 
 NOW = datetime(2026, 6, 13, 9, 0, tzinfo=UTC)
 ID = "2405.01234"
@@ -299,7 +300,48 @@ def test_a_changed_title_is_what_a_copied_listing_is_matched_by(sessions: sessio
     assert {s.source for s in stored(sessions).sources} == {"arxiv-api", "listing"}
 
 
+# -- sources and the daily feed --------------------------------------------------------------------
+
+
+def test_a_new_source_alone_makes_a_paper_updated(sessions: sessionmaker[Session]) -> None:
+    ingest(sessions, arxiv())
+    report = ingest(sessions, arxiv(source=Source.ARXIV_OAI))
+    assert (report.new, report.updated, report.unchanged, report.changed_ids) == (0, 1, 0, {ID})
+    assert {s.source for s in stored(sessions).sources} == {"arxiv-api", "arxiv-oai"}
+    again = ingest(sessions, arxiv(source=Source.ARXIV_OAI))
+    assert (again.new, again.updated, again.unchanged, again.changed_ids) == (0, 0, 1, set())
+
+
+def test_a_feed_entry_keeps_its_first_day_and_takes_new_counts(sessions: sessionmaker[Session]) -> None:
+    first = FeedRecord(day=date(2024, 5, 3), submitted_by="akhaliq", upvotes=1, num_comments=0)
+    later = FeedRecord(day=date(2024, 5, 4), submitted_by="someone", upvotes=12, num_comments=3)
+    assert ingest(sessions, unversioned(feed=first)).new == 1
+    report = ingest(sessions, unversioned(feed=later))
+    assert (report.updated, report.changed_ids) == (1, {ID})
+    entry = stored(sessions).feed_entry
+    assert entry is not None
+    assert (entry.day, entry.submitted_by, entry.upvotes, entry.num_comments) == (first.day, "akhaliq", 12, 3)
+    assert ingest(sessions, unversioned(feed=later)).unchanged == 1
+
+
+def test_a_paper_twice_on_the_feed_of_one_batch_gets_one_entry(sessions: sessionmaker[Session]) -> None:
+    # The entry made by the first record is recounted by the second before either is written.
+    first = FeedRecord(day=date(2024, 5, 3), submitted_by="akhaliq", upvotes=1, num_comments=0)
+    later = FeedRecord(day=date(2024, 5, 4), submitted_by="someone", upvotes=12, num_comments=3)
+    report = ingest(sessions, unversioned(feed=first), unversioned(feed=later))
+    assert (report.new, report.updated) == (1, 1)
+    entry = stored(sessions).feed_entry
+    assert entry is not None
+    assert (entry.day, entry.submitted_by, entry.upvotes, entry.num_comments) == (first.day, "akhaliq", 12, 3)
+    assert utc(entry.created_at) == NOW
+
+
 # -- records crossing to the writer process ---------------------------------------------------------
+
+
+def test_a_record_provides_every_paper_value_in_the_declared_order() -> None:
+    assert tuple(record_values(arxiv())) == PAPER_VALUE_FIELDS
+    assert len(prepare(arxiv()).to_wire()[-1]) == len(PAPER_VALUE_FIELDS)
 
 
 def test_a_prepared_record_crosses_processes_unchanged() -> None:

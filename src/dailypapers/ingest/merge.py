@@ -9,20 +9,24 @@ The rules make ingest idempotent and order-independent enough to trust:
 * lists that grow by nature (version history, code links) are unions; ``extra`` facts are added;
 * predicted categories count as empty: the first source that gives real ones replaces them.
 
-The paper state is a plain ``dict`` of column values, exactly what the pipeline reads and writes.
+The paper state is a ``dict`` of column values, exactly what the pipeline reads and writes, typed as
+:class:`~dailypapers.store.papers.PaperState` (a ``TypedDict`` costs nothing over the dict it is, and the
+writer handles millions of them). The fields are listed once, there.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, cast, get_args
 
 from dailypapers.ingest.records import FeedRecord, PaperRecord, Version, title_key
+from dailypapers.store.papers import PAPER_VALUE_FIELDS, PaperState, PaperValues
 
-# Fields that a record may provide, and that are copied as they are.
-_SCALAR_FIELDS = (
+# Fields that a record describes: a newer record overwrites them, any other only fills them when empty.
+_DescribedField = Literal[
     "title",
     "abstract",
     "comments",
@@ -31,7 +35,10 @@ _SCALAR_FIELDS = (
     "license",
     "project_url",
     "published_at",
-)
+    "authors",
+    "categories",
+]
+_DESCRIBED_FIELDS: tuple[_DescribedField, ...] = get_args(_DescribedField)
 
 
 def title_hash(title: str) -> int:
@@ -49,27 +56,10 @@ def _versions_as_json(versions: list[Version]) -> list[dict[str, Any]]:
     return [{"version": v.number, "date": v.date.isoformat() if v.date else None} for v in versions]
 
 
-VALUE_KEYS = (
-    "arxiv_id",
-    "title",
-    "abstract",
-    "authors",
-    "categories",
-    "version",
-    "versions",
-    "published_at",
-    "updated_at",
-    "comments",
-    "journal_ref",
-    "doi",
-    "license",
-    "code_urls",
-    "project_url",
-    "extra",
-)
+VALUE_KEYS = PAPER_VALUE_FIELDS
 
 
-def record_values(record: PaperRecord) -> dict[str, Any]:
+def record_values(record: PaperRecord) -> PaperValues:
     """The column values a record provides (empty values mean 'not provided')."""
     return {
         "arxiv_id": record.arxiv_id,
@@ -105,18 +95,19 @@ class Prepared:
     feed: FeedRecord | None
     position: str
     title_hash: int
-    values: dict[str, Any]
+    values: PaperValues
 
     @property
     def arxiv_id(self) -> str | None:
-        return cast(str | None, self.values["arxiv_id"])
+        return self.values["arxiv_id"]
 
     @property
     def title(self) -> str:
-        return cast(str, self.values["title"])
+        return self.values["title"]
 
     def to_wire(self) -> tuple[Any, ...]:
         feed = self.feed
+        values: Mapping[str, Any] = self.values
         return (
             self.source,
             self.external_id,
@@ -124,7 +115,7 @@ class Prepared:
             None if feed is None else (feed.day, feed.submitted_by, feed.upvotes, feed.num_comments),
             self.position,
             self.title_hash,
-            tuple(self.values[key] for key in VALUE_KEYS),
+            tuple(values[key] for key in VALUE_KEYS),
         )
 
     @classmethod
@@ -137,7 +128,7 @@ class Prepared:
             None if feed is None else FeedRecord(*feed),
             position,
             hashed,
-            dict(zip(VALUE_KEYS, values, strict=True)),
+            cast(PaperValues, dict(zip(VALUE_KEYS, values, strict=True))),
         )
 
 
@@ -160,20 +151,21 @@ def local_id_for(prepared: Prepared) -> str:
     return f"dp-{prepared.title_hash & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
-def new_paper_state(paper_id: str, prepared: Prepared, now: datetime) -> dict[str, Any]:
-    state = dict(prepared.values)
-    state["id"] = paper_id
-    if not state["updated_at"]:
-        state["updated_at"] = state["published_at"]
-    state["primary_category"] = state["categories"][0] if state["categories"] else None
-    state["categories_predicted"] = False
-    state["title_hash"] = prepared.title_hash
-    state["first_seen_at"] = now
-    state["changed_at"] = now
-    return state
+def new_paper_state(paper_id: str, prepared: Prepared, now: datetime) -> PaperState:
+    values = prepared.values
+    return {
+        **values,
+        "id": paper_id,
+        "updated_at": values["updated_at"] or values["published_at"],
+        "primary_category": values["categories"][0] if values["categories"] else None,
+        "categories_predicted": False,
+        "title_hash": prepared.title_hash,
+        "first_seen_at": now,
+        "changed_at": now,
+    }
 
 
-def _is_newer(current: dict[str, Any], incoming: dict[str, Any]) -> bool:
+def _is_newer(current: PaperState, incoming: PaperValues) -> bool:
     current_version, version = current.get("version"), incoming["version"]
     if version is not None and current_version is not None and version != current_version:
         return bool(version > current_version)
@@ -203,13 +195,30 @@ def _merge_versions(current: list[dict[str, Any]], incoming: list[dict[str, Any]
     return [by_number[n] for n in sorted(by_number)]
 
 
-def merge_paper(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+def merge_paper(current: PaperState, incoming: PaperValues) -> PaperState:
     """The paper's state after applying a record's values; ``current`` is not modified."""
-    merged = dict(current)
+    merged = current.copy()
     newer = _is_newer(current, incoming)
-    predicted = bool(current.get("categories_predicted"))
+    _merge_described_fields(merged, current, incoming, newer=newer)
+    if incoming["arxiv_id"] and not current.get("arxiv_id"):
+        merged["arxiv_id"] = incoming["arxiv_id"]
+    _merge_version_and_date(merged, current, incoming, newer=newer)
+    merged["versions"] = _merge_versions(current.get("versions") or [], incoming["versions"])
+    merged["code_urls"] = list(dict.fromkeys([*(current.get("code_urls") or []), *incoming["code_urls"]]))
+    merged["extra"] = _merge_extra(current.get("extra") or {}, incoming["extra"], newer=newer)
+    merged["primary_category"] = merged["categories"][0] if merged.get("categories") else None
+    if merged["title"] != current.get("title") or not current.get("title_hash"):
+        merged["title_hash"] = title_hash(merged["title"])
+    return merged
 
-    for name in (*_SCALAR_FIELDS, "authors", "categories"):
+
+def _merge_described_fields(
+    merged: PaperState, current: PaperState, incoming: PaperValues, *, newer: bool
+) -> None:
+    """Overwrite (newer record) or fill (any other) the described fields; real categories replace
+    predicted ones."""
+    predicted = bool(current.get("categories_predicted"))
+    for name in _DESCRIBED_FIELDS:
         value = incoming[name]
         if not value:
             continue
@@ -217,8 +226,13 @@ def merge_paper(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, 
             merged[name] = value
             if name == "categories":
                 merged["categories_predicted"] = False
-    if incoming["arxiv_id"] and not current.get("arxiv_id"):
-        merged["arxiv_id"] = incoming["arxiv_id"]
+
+
+def _merge_version_and_date(
+    merged: PaperState, current: PaperState, incoming: PaperValues, *, newer: bool
+) -> None:
+    """A newer record sets the version and update time it gives; any other only fills missing ones
+    (an undated record's publication time stands in for its update time)."""
     version, updated = incoming["version"], incoming["updated_at"] or incoming["published_at"]
     if newer:
         if version is not None:
@@ -230,41 +244,22 @@ def merge_paper(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, 
             merged["version"] = version
         if not current.get("updated_at") and updated:
             merged["updated_at"] = updated
-    merged["versions"] = _merge_versions(current.get("versions") or [], incoming["versions"])
-    merged["code_urls"] = list(dict.fromkeys([*(current.get("code_urls") or []), *incoming["code_urls"]]))
-    extra = dict(current.get("extra") or {})
-    for key, value in incoming["extra"].items():
+
+
+def _merge_extra(current: dict[str, Any], incoming: dict[str, Any], *, newer: bool) -> dict[str, Any]:
+    """Facts are added; only a newer record changes one that is known."""
+    extra = dict(current)
+    for key, value in incoming.items():
         if newer or key not in extra:
             extra[key] = value
-    merged["extra"] = extra
-    merged["primary_category"] = merged["categories"][0] if merged.get("categories") else None
-    if merged["title"] != current.get("title") or not current.get("title_hash"):
-        merged["title_hash"] = title_hash(merged["title"])
-    return merged
+    return extra
 
 
-_COMPARED = (
-    "arxiv_id",
-    "title",
-    "abstract",
-    "authors",
-    "categories",
-    "categories_predicted",
-    "version",
-    "versions",
-    "published_at",
-    "updated_at",
-    "comments",
-    "journal_ref",
-    "doi",
-    "license",
-    "code_urls",
-    "project_url",
-    "extra",
-)
+# What a merge may change: the values and whether the categories are predicted ones.
+_COMPARED = (*PAPER_VALUE_FIELDS, "categories_predicted")
 
 
-def differs(before: dict[str, Any], after: dict[str, Any]) -> bool:
+def differs(before: PaperState, after: PaperState) -> bool:
     """Whether merging changed anything worth writing."""
     for name in _COMPARED:
         a, b = before.get(name), after.get(name)

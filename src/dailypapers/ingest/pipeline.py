@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -35,6 +36,7 @@ from dailypapers.errors import FormatError, IngestError
 from dailypapers.ingest.formats.detect import Format, detect_format
 from dailypapers.ingest.merge import Prepared, differs, local_id_for, merge_paper, new_paper_state, prepare
 from dailypapers.ingest.records import ParsedItem, Rejected
+from dailypapers.store.papers import FeedCounts, FeedEntryRow, PaperSourceRow, PaperState
 
 HEAD_BYTES = 64 * 1024
 STREAM_FORMATS = {Format.ARXIV_SNAPSHOT, Format.BEIR_CORPUS}
@@ -64,6 +66,16 @@ class IngestReport:
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append({"file": file, "position": position, "reason": reason})
 
+    def count(self, paper_id: str, status: PaperStatus) -> None:
+        if status is PaperStatus.NEW:
+            self.new += 1
+        elif status is PaperStatus.UPDATED:
+            self.updated += 1
+        else:
+            self.unchanged += 1
+        if status is not PaperStatus.UNCHANGED:
+            self.changed_ids.add(paper_id)
+
     def merge(self, other: IngestReport) -> None:
         self.new += other.new
         self.updated += other.updated
@@ -83,6 +95,14 @@ class IngestReport:
             "rejected": self.rejected,
             "errors": self.errors,
         }
+
+
+class PaperStatus(StrEnum):
+    """What one record did to its paper; each record counts once in the report under its status."""
+
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
 
 
 @dataclass(frozen=True)
@@ -320,97 +340,15 @@ class Ingestor:
         label: str,
         report: IngestReport,
     ) -> None:
-        records: list[Prepared] = []
-        for item in items:
-            if isinstance(item, Rejected):
-                report.add_rejection(label, item.position, item.reason)
-            else:
-                records.append(item if isinstance(item, Prepared) else prepare(item))
+        records = _prepared_records(items, label, report)
         if not records:
             return
         now = self.now()
         ids = self._resolve_ids(session, records)
-        current = store.papers_state(session, ids=set(ids))
-        # Papers not in the database yet have no sources or feed entries: only ask about the others.
-        sources = store.paper_source_map(session, ids=current.keys())
-        feed_ids = {
-            paper_id for paper_id, r in zip(ids, records, strict=True) if r.feed and paper_id in current
-        }
-        feeds = store.feed_entries_state(session, ids=feed_ids)
-
-        created: dict[str, dict[str, Any]] = {}
-        changed: dict[str, dict[str, Any]] = {}
-        new_sources: list[dict[str, Any]] = []
-        feed_writes: dict[str, dict[str, Any]] = {}
-
+        changes = _BatchChanges.read(session, records, ids)
         for record, paper_id in zip(records, ids, strict=True):
-            before = created.get(paper_id) or changed.get(paper_id) or current.get(paper_id)
-            status = "unchanged"
-            if before is None:
-                state = new_paper_state(paper_id, record, now)
-                created[paper_id] = state
-                status = "new"
-            else:
-                state = merge_paper(before, record.values)
-                if differs(before, state):
-                    state["changed_at"] = now
-                    if paper_id in created:
-                        created[paper_id] = state
-                    else:
-                        changed[paper_id] = state
-                    status = "updated"
-            known_sources = sources.setdefault(paper_id, set())
-            if record.source not in known_sources:
-                known_sources.add(record.source)
-                new_sources.append(
-                    {
-                        "paper_id": paper_id,
-                        "source": record.source,
-                        "external_id": record.external_id,
-                        "first_seen_at": now,
-                    }
-                )
-                if status == "unchanged":
-                    status = "updated"
-            if record.feed is not None:
-                entry = feeds.get(paper_id)
-                wanted = {
-                    "paper_id": paper_id,
-                    "day": record.feed.day,
-                    "submitted_by": record.feed.submitted_by,
-                    "source": record.source,
-                    "upvotes": record.feed.upvotes,
-                    "num_comments": record.feed.num_comments,
-                }
-                if entry is None:
-                    feed_writes[paper_id] = {**wanted, "created_at": now, "_new": True}
-                    feeds[paper_id] = wanted
-                    if status == "unchanged":
-                        status = "updated"
-                elif (entry["upvotes"], entry["num_comments"]) != (wanted["upvotes"], wanted["num_comments"]):
-                    # The day and submitter of the first appearance stay; upstream counts move on.
-                    update = {**entry, "upvotes": wanted["upvotes"], "num_comments": wanted["num_comments"]}
-                    previous = feed_writes.get(paper_id)
-                    feed_writes[paper_id] = {**update, "_new": bool(previous and previous["_new"])}
-                    feeds[paper_id] = update
-                    if status == "unchanged":
-                        status = "updated"
-            if status == "new":
-                report.new += 1
-            elif status == "updated":
-                report.updated += 1
-            else:
-                report.unchanged += 1
-            if status != "unchanged":
-                report.changed_ids.add(paper_id)
-
-        store.write_papers(session, created=list(created.values()), changed=list(changed.values()))
-        store.add_paper_sources(
-            session,
-            rows=[row for row in new_sources if row["paper_id"] not in current],
-            may_exist=[row for row in new_sources if row["paper_id"] in current],
-        )
-        store.write_feed_entries(session, rows=list(feed_writes.values()))
+            report.count(paper_id, changes.apply(record, paper_id, now))
+        changes.write(session)
 
     def _resolve_ids(self, session: Session, records: list[Prepared]) -> list[str]:
         """The paper id each record belongs to.
@@ -419,8 +357,16 @@ class Ingestor:
         (a listing copied from a feed whose papers are already known), else gets a stable local id.
         An arXiv paper arriving after a local paper with the same title absorbs it.
         """
-        untitled = {r.title_hash for r in records if r.arxiv_id is None and not r.dataset}
         arxiv_by_hash = {r.title_hash: r.arxiv_id for r in records if r.arxiv_id}
+        by_title = self._papers_by_title(session, records, arxiv_by_hash)
+        return [_paper_id_for(record, by_title, arxiv_by_hash) for record in records]
+
+    def _papers_by_title(
+        self, session: Session, records: list[Prepared], arxiv_by_hash: dict[int, str]
+    ) -> dict[int, list[str]]:
+        """Stored papers sharing a title with the batch's records, by title hash, once local papers
+        that an arXiv record of the batch describes are folded into it."""
+        untitled = {r.title_hash for r in records if r.arxiv_id is None and not r.dataset}
         # Only papers known by title alone can be absorbed by an arXiv paper; usually there are none.
         wanted = untitled | (set(arxiv_by_hash) if store.has_local_papers(session) else set())
         by_title = store.paper_ids_by_title_hash(session, hashes=wanted)
@@ -429,18 +375,142 @@ class Ingestor:
                 if local_id.startswith("dp-") and arxiv_id is not None:
                     store.merge_local_paper(session, local_id=local_id, arxiv_id=arxiv_id, now=self.now())
                     by_title[hash_] = [arxiv_id]
-        ids: list[str] = []
-        for record in records:
-            if record.arxiv_id:
-                ids.append(record.arxiv_id)
-            elif record.dataset and record.external_id:
-                ids.append(local_id_for(record))
-            else:
-                hash_ = record.title_hash
-                matches = by_title.get(hash_) or ([arxiv_by_hash[hash_]] if hash_ in arxiv_by_hash else [])
-                arxiv_matches = [m for m in matches if m and not m.startswith("dp-")]
-                ids.append((arxiv_matches or matches or [local_id_for(record)])[0])
-        return ids
+        return by_title
+
+
+def _paper_id_for(record: Prepared, by_title: dict[int, list[str]], arxiv_by_hash: dict[int, str]) -> str:
+    """The id of one record's paper (see ``Ingestor._resolve_ids``): an arXiv paper of the same title
+    wins over a local one."""
+    if record.arxiv_id:
+        return record.arxiv_id
+    if record.dataset and record.external_id:
+        return local_id_for(record)
+    hash_ = record.title_hash
+    matches = by_title.get(hash_) or ([arxiv_by_hash[hash_]] if hash_ in arxiv_by_hash else [])
+    arxiv_matches = [m for m in matches if m and not m.startswith("dp-")]
+    return (arxiv_matches or matches or [local_id_for(record)])[0]
+
+
+def _prepared_records(
+    items: list[ParsedItem] | list[Prepared | Rejected], label: str, report: IngestReport
+) -> list[Prepared]:
+    """The batch's records, prepared; rejected ones are counted in the report and left out."""
+    records: list[Prepared] = []
+    for item in items:
+        if isinstance(item, Rejected):
+            report.add_rejection(label, item.position, item.reason)
+        else:
+            records.append(item if isinstance(item, Prepared) else prepare(item))
+    return records
+
+
+@dataclass
+class _BatchChanges:
+    """What one batch writes, worked out against what the database holds before it.
+
+    The batch's papers, sources and feed entries are read once (``read``), every record is applied in
+    memory (``apply``), and the result is written in a few bulk statements (``write``). A paper that
+    several records of the batch describe is merged once per record, each time into the state that the
+    previous ones left, so the order of records within a batch is the order of their effects.
+    """
+
+    current: dict[str, PaperState]
+    sources: dict[str, set[str]]
+    feeds: dict[str, FeedCounts]
+    created: dict[str, PaperState] = field(default_factory=dict)
+    changed: dict[str, PaperState] = field(default_factory=dict)
+    new_sources: list[PaperSourceRow] = field(default_factory=list)
+    created_feeds: dict[str, FeedEntryRow] = field(default_factory=dict)
+    recounted_feeds: dict[str, FeedCounts] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, session: Session, records: list[Prepared], ids: list[str]) -> _BatchChanges:
+        current = store.papers_state(session, ids=set(ids))
+        # Papers not in the database yet have no sources or feed entries: only ask about the others.
+        sources = store.paper_source_map(session, ids=current.keys())
+        feed_ids = {
+            paper_id for paper_id, r in zip(ids, records, strict=True) if r.feed and paper_id in current
+        }
+        return cls(current, sources, store.feed_entries_state(session, ids=feed_ids))
+
+    def apply(self, record: Prepared, paper_id: str, now: datetime) -> PaperStatus:
+        """Merge one record into its paper; a new source or feed entry alone makes it updated too."""
+        status = self._merge_paper(record, paper_id, now)
+        source_added = self._add_source(record, paper_id, now)
+        feed_changed = self._update_feed(record, paper_id, now)
+        if status is PaperStatus.UNCHANGED and (source_added or feed_changed):
+            return PaperStatus.UPDATED
+        return status
+
+    def _merge_paper(self, record: Prepared, paper_id: str, now: datetime) -> PaperStatus:
+        before = self.created.get(paper_id) or self.changed.get(paper_id) or self.current.get(paper_id)
+        if before is None:
+            self.created[paper_id] = new_paper_state(paper_id, record, now)
+            return PaperStatus.NEW
+        state = merge_paper(before, record.values)
+        if not differs(before, state):
+            return PaperStatus.UNCHANGED
+        state["changed_at"] = now
+        if paper_id in self.created:
+            self.created[paper_id] = state
+        else:
+            self.changed[paper_id] = state
+        return PaperStatus.UPDATED
+
+    def _add_source(self, record: Prepared, paper_id: str, now: datetime) -> bool:
+        """Remember the record's source for the paper; whether it is a new one."""
+        known_sources = self.sources.setdefault(paper_id, set())
+        if record.source in known_sources:
+            return False
+        known_sources.add(record.source)
+        self.new_sources.append(
+            {
+                "paper_id": paper_id,
+                "source": record.source,
+                "external_id": record.external_id,
+                "first_seen_at": now,
+            }
+        )
+        return True
+
+    def _update_feed(self, record: Prepared, paper_id: str, now: datetime) -> bool:
+        """Put the paper on the feed, or move its upstream counts on; whether anything changed.
+
+        The day and submitter of the first appearance stay, also within a batch.
+        """
+        feed = record.feed
+        if feed is None:
+            return False
+        entry = self.feeds.get(paper_id)
+        if entry is None:
+            created: FeedEntryRow = {
+                "paper_id": paper_id,
+                "day": feed.day,
+                "submitted_by": feed.submitted_by,
+                "source": record.source,
+                "upvotes": feed.upvotes,
+                "num_comments": feed.num_comments,
+                "created_at": now,
+            }
+            self.created_feeds[paper_id] = self.feeds[paper_id] = created
+            return True
+        if (entry["upvotes"], entry["num_comments"]) == (feed.upvotes, feed.num_comments):
+            return False
+        entry["upvotes"], entry["num_comments"] = feed.upvotes, feed.num_comments
+        if paper_id not in self.created_feeds:
+            self.recounted_feeds[paper_id] = entry
+        return True
+
+    def write(self, session: Session) -> None:
+        store.write_papers(session, created=list(self.created.values()), changed=list(self.changed.values()))
+        store.add_paper_sources(
+            session,
+            rows=[row for row in self.new_sources if row["paper_id"] not in self.current],
+            may_exist=[row for row in self.new_sources if row["paper_id"] in self.current],
+        )
+        store.write_feed_entries(
+            session, created=list(self.created_feeds.values()), recounted=list(self.recounted_feeds.values())
+        )
 
 
 @contextmanager
@@ -582,6 +652,7 @@ __all__ = [
     "IngestReport",
     "Ingestor",
     "InputFile",
+    "PaperStatus",
     "check_documents",
     "expand_paths",
     "identify",

@@ -1,14 +1,15 @@
 """Queries about papers: the ingest upserts and the look-ups.
 
 The ingest hot path uses Core statements and bulk ``executemany`` (thousands of rows per call);
-everything else uses the ORM.
+everything else uses the ORM. Its rows are plain dicts typed as ``TypedDict``s (``PaperState``,
+``FeedEntryRow``...): they cost nothing over a dict at a million papers, and mypy checks their keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -64,12 +65,77 @@ def _chunks(values: Iterable[Any], size: int = _IN_CHUNK) -> Iterator[list[Any]]
 # --------------------------------------------------------------------------------------------------
 
 
-def papers_state(session: Session, *, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+class PaperValues(TypedDict):
+    """What one source says about a paper: the columns a record provides (empty means 'not provided').
+
+    This class is the one list of those fields; ``PAPER_VALUE_FIELDS`` is read from it.
+    """
+
+    arxiv_id: str | None
+    title: str
+    abstract: str
+    authors: list[str]
+    categories: list[str]
+    version: int | None
+    versions: list[dict[str, Any]]
+    published_at: datetime | None
+    updated_at: datetime | None
+    comments: str | None
+    journal_ref: str | None
+    doi: str | None
+    license: str | None
+    code_urls: list[str]
+    project_url: str | None
+    extra: dict[str, Any]
+
+
+PAPER_VALUE_FIELDS: tuple[str, ...] = tuple(PaperValues.__annotations__)
+"""The keys of :class:`PaperValues`, in their declared order."""
+
+
+class PaperState(PaperValues):
+    """A row of ``papers`` as ingest reads and writes it: the values and what is derived from them."""
+
+    id: str
+    title_hash: int
+    primary_category: str | None
+    categories_predicted: bool
+    first_seen_at: datetime
+    changed_at: datetime
+
+
+class PaperSourceRow(TypedDict):
+    """A row of ``paper_sources``: one source that described a paper."""
+
+    paper_id: str
+    source: str
+    external_id: str | None
+    first_seen_at: datetime
+
+
+class FeedCounts(TypedDict):
+    """The upstream counts of a paper's feed entry: all that a later record may change in it."""
+
+    paper_id: str
+    upvotes: int
+    num_comments: int
+
+
+class FeedEntryRow(FeedCounts):
+    """A new row of ``feed_entries``: the day and submitter of the paper's first appearance stay."""
+
+    day: date
+    submitted_by: str | None
+    source: str
+    created_at: datetime
+
+
+def papers_state(session: Session, *, ids: Iterable[str]) -> dict[str, PaperState]:
     """Current column values of the given papers, keyed by id (missing ids are absent)."""
-    result: dict[str, dict[str, Any]] = {}
+    result: dict[str, PaperState] = {}
     for chunk in _chunks(ids):
         for row in session.execute(select(PAPERS).where(PAPERS.c.id.in_(chunk))).mappings():
-            result[row["id"]] = dict(row)
+            result[row["id"]] = cast(PaperState, dict(row))
     return result
 
 
@@ -84,11 +150,15 @@ def paper_source_map(session: Session, *, ids: Iterable[str]) -> dict[str, set[s
     return result
 
 
-def feed_entries_state(session: Session, *, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    result: dict[str, dict[str, Any]] = {}
+def feed_entries_state(session: Session, *, ids: Iterable[str]) -> dict[str, FeedCounts]:
+    """The counts of the given papers' feed entries, keyed by paper id (papers off the feed are absent)."""
+    result: dict[str, FeedCounts] = {}
+    columns = (FEED.c.paper_id, FEED.c.upvotes, FEED.c.num_comments)
     for chunk in _chunks(ids):
-        for row in session.execute(select(FEED).where(FEED.c.paper_id.in_(chunk))).mappings():
-            result[row["paper_id"]] = dict(row)
+        for paper_id, upvotes, num_comments in session.execute(
+            select(*columns).where(FEED.c.paper_id.in_(chunk))
+        ):
+            result[paper_id] = {"paper_id": paper_id, "upvotes": upvotes, "num_comments": num_comments}
     return result
 
 
@@ -105,7 +175,7 @@ def paper_ids_by_title_hash(session: Session, *, hashes: Iterable[int]) -> dict[
     return result
 
 
-def _category_rows(states: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def _category_rows(states: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [
         {"paper_id": state["id"], "category": category, "position": position}
         for state in states
@@ -113,10 +183,11 @@ def _category_rows(states: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def write_papers(session: Session, *, created: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
+def write_papers(session: Session, *, created: list[PaperState], changed: list[PaperState]) -> None:
     """Insert new papers and rewrite changed ones, keeping the category table in step."""
     if created:
-        bulk_insert(session, PAPERS, created)
+        # A TypedDict is a plain dict at run time; bulk_insert only reads it by column name.
+        bulk_insert(session, PAPERS, cast(list[dict[str, Any]], created))
         bulk_insert(session, CATEGORIES, _category_rows(created))
     if changed:
         statement = (
@@ -135,11 +206,11 @@ def write_papers(session: Session, *, created: list[dict[str, Any]], changed: li
 
 
 def add_paper_sources(
-    session: Session, *, rows: list[dict[str, Any]], may_exist: list[dict[str, Any]] | None = None
+    session: Session, *, rows: list[PaperSourceRow], may_exist: list[PaperSourceRow] | None = None
 ) -> None:
     """Record sources: ``rows`` are known to be new (papers created in this batch), ``may_exist`` are
     inserted unless already there."""
-    bulk_insert(session, SOURCES, rows)
+    bulk_insert(session, SOURCES, cast(list[dict[str, Any]], rows))
     if may_exist:
         statement = upsert_insert(session, SOURCES).on_conflict_do_nothing(
             index_elements=["paper_id", "source"]
@@ -153,12 +224,11 @@ def has_local_papers(session: Session) -> bool:
     return found.first() is not None
 
 
-def write_feed_entries(session: Session, *, rows: list[dict[str, Any]]) -> None:
-    new = [{k: v for k, v in row.items() if k not in {"_new", "id"}} for row in rows if row.get("_new")]
-    old = [row for row in rows if not row.get("_new")]
-    if new:
-        session.execute(insert(FEED), new)
-    if old:
+def write_feed_entries(session: Session, *, created: list[FeedEntryRow], recounted: list[FeedCounts]) -> None:
+    """Insert the papers' first feed entries and set new upstream counts on existing ones."""
+    if created:
+        session.execute(insert(FEED), created)
+    if recounted:
         statement = (
             update(FEED)
             .where(FEED.c.paper_id == bindparam("_paper_id"))
@@ -168,7 +238,7 @@ def write_feed_entries(session: Session, *, rows: list[dict[str, Any]]) -> None:
             statement,
             [
                 {"_paper_id": r["paper_id"], "upvotes": r["upvotes"], "num_comments": r["num_comments"]}
-                for r in old
+                for r in recounted
             ],
         )
 
@@ -483,6 +553,12 @@ def papers_by_ids(session: Session, *, ids: list[str]) -> list[Paper]:
 
 
 __all__ = [
+    "PAPER_VALUE_FIELDS",
+    "FeedCounts",
+    "FeedEntryRow",
+    "PaperSourceRow",
+    "PaperState",
+    "PaperValues",
     "add_paper_sources",
     "count_papers",
     "delete_checkpoint",
