@@ -3,12 +3,13 @@
 Lists that are always read whole with their paper (authors, versions, links) are JSON columns; lists
 that are filtered on (categories) also get a table of their own so that both databases can use an index.
 Alembic migrations in ``migrations/versions`` create and evolve these tables; ``metadata`` here must
-match the newest migration (a test compares them).
+match the newest migration (a test compares them). Every ``datetime`` column is a :class:`UTCDateTime`,
+so code that reads one always gets an aware UTC time, whichever database it came from.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -25,9 +26,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     false,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names keep migrations identical on both databases.
@@ -40,10 +43,36 @@ NAMING_CONVENTION = {
 }
 
 
+def _in_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """``DateTime(timezone=True)`` that stores and returns aware UTC times on both databases.
+
+    SQLite keeps no zone: SQLAlchemy writes a datetime's wall-clock digits and reads them back naive, so
+    a time written at +02:00 would be stored two hours off (and compare wrongly in SQL), and every reader
+    would have to re-attach UTC. PostgreSQL's ``timestamptz`` comes back in the session's zone. Hence
+    values are converted to UTC on the way in, naive ones taken to be UTC already (as the code always
+    has), and returned as aware UTC. The DDL is the plain type's, so migrations are unchanged.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return _in_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return _in_utc(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: DateTime(timezone=True),
+        datetime: UTCDateTime(),
         dict[str, Any]: JSON,
         list[str]: JSON,
         list[dict[str, Any]]: JSON,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from dailypapers.ingest.arxiv_ids import abs_url, html_url, pdf_url
@@ -15,8 +15,7 @@ def iso(value: datetime | date | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.isoformat().replace("+00:00", "Z")
+        return value.isoformat().replace("+00:00", "Z")
     return value.isoformat()
 
 

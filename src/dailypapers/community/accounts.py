@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from math import ceil
 
 from sqlalchemy.exc import IntegrityError
@@ -213,7 +213,7 @@ def _claim_attempt(
             count = store.claim_login_attempt(session, key=key, now=now, forget_after=FORGET_FAILURES_AFTER)
             if count is None:
                 until = store.locked_until(session, keys=[key], now=now)
-                raise _too_many(_aware(until) if until is not None else now, now)
+                raise _too_many(until if until is not None else now, now)
             wait = _lockout(settings, count, threshold)
             set_locks[key] = now + wait if wait is not None else None
             if wait is not None:
@@ -259,11 +259,6 @@ def log_in(
     if user.is_banned:
         raise NotAllowed("This account is suspended" + (f": {user.ban_reason}" if user.ban_reason else "."))
     return user
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite gives datetimes back without their zone; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def start_session(

@@ -91,8 +91,7 @@ def check_comment_limit(session: Session, *, user: User, per_hour: int | None, n
     recent = store.comment_times_since(session, user_id=user.id, since=now - COMMENT_WINDOW, limit=per_hour)
     if len(recent) < per_hour:
         return
-    oldest = recent[0] if recent[0].tzinfo else recent[0].replace(tzinfo=now.tzinfo)
-    wait = max(1.0, (oldest + COMMENT_WINDOW - now).total_seconds())
+    wait = max(1.0, (recent[0] + COMMENT_WINDOW - now).total_seconds())
     raise TooManyRequests(
         f"You have posted {per_hour} comment{'s' if per_hour != 1 else ''} in the last hour, the most this "
         f"site allows. You can post again in {_wait_words(wait)}; your text was not posted, so keep a copy.",

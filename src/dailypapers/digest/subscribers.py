@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -291,7 +291,7 @@ def _queue(
     now: datetime,
 ) -> Subscribed:
     last = subscription.confirmation_sent_at
-    if last is not None and _aware(last) > now - CONFIRMATION_INTERVAL:
+    if last is not None and last > now - CONFIRMATION_INTERVAL:
         return Subscribed(subscription, SubscribeOutcome.throttled)
     recipient = recipient_of(subscription)
     mail: RenderedMail = (
@@ -314,11 +314,6 @@ def _queue(
     )
     store.mark_confirmation_sent(session, subscription_id=subscription.id, now=now)
     return Subscribed(subscription, outcome, outbox_id)
-
-
-def _aware(value: datetime) -> datetime:
-    """Datetimes read back from SQLite are naive; every stored datetime is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def describe_problems(problems: Mapping[str, str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, case, delete, func, or_, select, update
@@ -26,11 +26,6 @@ THROTTLE = cast(Table, LoginThrottle.__table__)
 
 # Last-seen times are written at most this often, so that reading pages does not mean writing rows.
 TOUCH_EVERY = timedelta(minutes=5)
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite returns datetimes without their zone; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -221,7 +216,7 @@ def signed_in(session: Session, *, session_id: str, now: datetime) -> SignedIn |
 def touch_session(session: Session, *, found: SignedIn, now: datetime) -> bool:
     """Record that a session was used, at most every few minutes; on SQLite even an update that matches
     nothing takes the write lock, so the age is checked here first."""
-    if _aware(found.last_seen_at) > now - TOUCH_EVERY:
+    if found.last_seen_at > now - TOUCH_EVERY:
         return False
     session.execute(update(SESSIONS).where(SESSIONS.c.id == found.session_id).values(last_seen_at=now))
     return True
@@ -289,7 +284,7 @@ def user_for_token(session: Session, *, token_hash: str) -> tuple[User, ApiToken
 
 def touch_api_token(session: Session, *, token: ApiToken, now: datetime) -> bool:
     """Record that a token was used, at most every few minutes (see :func:`touch_session`)."""
-    if token.last_used_at is not None and _aware(token.last_used_at) > now - TOUCH_EVERY:
+    if token.last_used_at is not None and token.last_used_at > now - TOUCH_EVERY:
         return False
     session.execute(update(TOKENS).where(TOKENS.c.id == token.id).values(last_used_at=now))
     return True

@@ -64,7 +64,7 @@ def _when(card: PaperCard) -> datetime:
     if card.day is not None:
         return trending.posted_at(card.day)
     if card.published_at is not None:
-        return card.published_at if card.published_at.tzinfo else card.published_at.replace(tzinfo=UTC)
+        return card.published_at
     return datetime(1970, 1, 1, tzinfo=UTC)
 
 
