@@ -225,7 +225,7 @@ def rank_cards(
 
 def points_to_reach(score: float, *, age_hours: float) -> float:
     """The points a paper ``age_hours`` old needs to score ``score``; an older paper needs more."""
-    return score * (age_hours + AGE_OFFSET_HOURS) ** GRAVITY
+    return float(score * (age_hours + AGE_OFFSET_HOURS) ** GRAVITY)
 
 
 OLDER_BANDS = 16

@@ -500,7 +500,7 @@ def run(
     import uvicorn
 
     from dailypapers.digest.schedule import ScheduledJobs, build_scheduler
-    from dailypapers.ingest.clients import validate_category
+    from dailypapers.ingest.arxiv_ids import validate_category
     from dailypapers.web.app import create_app
 
     rt = runtime(ctx)

@@ -159,7 +159,7 @@ def fetch_arxiv(
     as_json: AsJson = False,
 ) -> None:
     """New papers in arXiv categories from the arXiv query API (3 s between calls, as arXiv asks)."""
-    from dailypapers.ingest.clients import validate_category
+    from dailypapers.ingest.arxiv_ids import validate_category
 
     for cat in category:
         try:

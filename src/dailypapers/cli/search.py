@@ -70,7 +70,7 @@ def index_command(
 def _results_json(rt: Runtime, results: Any) -> dict[str, Any]:
     with rt.session() as session:
         papers = {p.id: p for p in store.papers_by_ids(session, ids=[h.id for h in results.hits])}
-    data = results.to_json()
+    data: dict[str, Any] = results.to_json()
     for item in data["results"]:
         paper = papers.get(item["id"])
         if paper is not None:

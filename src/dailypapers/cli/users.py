@@ -39,7 +39,7 @@ def _read_password(username: str, email: str) -> str:
             raise ConfigurationError("no password on stdin: give it as the first line, or run in a terminal")
         return line
     while True:
-        password = typer.prompt("Password", hide_input=True)
+        password = str(typer.prompt("Password", hide_input=True))
         if problem := password_problem(password, username=username, email=email):
             console.print(f"[yellow]{problem}[/]", highlight=False)
             continue

@@ -63,7 +63,7 @@ def mail_not_tried() -> str:
 def retry_delay(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed try: 1, 2, 4, 8... minutes, at most 6 hours."""
     exponent = max(0, min(attempts - 1, 20))
-    return min(FIRST_RETRY * (2**exponent), LONGEST_RETRY)
+    return min(FIRST_RETRY * (1 << exponent), LONGEST_RETRY)
 
 
 @dataclass(slots=True)

@@ -34,7 +34,7 @@ from dailypapers.digest.selection import (
     normalise_keywords,
 )
 from dailypapers.errors import SubscriptionError
-from dailypapers.ingest.clients import validate_category
+from dailypapers.ingest.arxiv_ids import validate_category
 from dailypapers.models import Subscription
 
 CONFIRMATION_INTERVAL = timedelta(minutes=10)

@@ -349,7 +349,7 @@ class PoliteHttp:
         """Exponential backoff after try number ``attempt`` (1-based), plus up to 50 % jitter."""
         delay = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         # Jitter keeps several clients that failed together from retrying in lock-step.
-        return delay * (1.0 + 0.5 * self._rng.random())
+        return float(delay * (1.0 + 0.5 * self._rng.random()))
 
     def _retry_after(self, response: httpx.Response) -> tuple[float, bool] | None:
         """Seconds to wait from a ``Retry-After`` header, and whether they were capped; ``None`` if absent."""

@@ -158,7 +158,7 @@ def semantic_evidence(service: SearchService, text: str, rows: np.ndarray) -> np
     index = service.index()
     vector = service.embedder.embed_query(text)
     dense = service.cosines(index, vector, rows)
-    return np.maximum(dense, service.best_passages(index, vector, rows, dense))
+    return np.asarray(np.maximum(dense, service.best_passages(index, vector, rows, dense)))
 
 
 def floor_calibration(

@@ -213,7 +213,7 @@ class Postings:
         i = self._position.get(key)
         if i is None:
             return np.zeros(0, dtype=np.int32)
-        return self.docs[self.ptr[i] : self.ptr[i + 1]]
+        return np.asarray(self.docs[self.ptr[i] : self.ptr[i + 1]])
 
     def with_prefix(self, prefix: str) -> np.ndarray:
         matched = [self.get(str(k)) for k in self.keys if str(k).startswith(prefix)]
@@ -254,7 +254,7 @@ class DiskRows:
 
     def __getitem__(self, rows: int | np.ndarray) -> np.ndarray:
         if isinstance(rows, (int, np.integer)):
-            return self.ranges(np.asarray([int(rows)]), np.ones(1, dtype=np.int64))[0]
+            return np.asarray(self.ranges(np.asarray([int(rows)]), np.ones(1, dtype=np.int64))[0])
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return np.zeros((0, *self._row_shape), dtype=self.dtype)

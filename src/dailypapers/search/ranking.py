@@ -32,7 +32,7 @@ def kept(typed: np.ndarray, passage: np.ndarray, dense: np.ndarray, cutoff: floa
     """Which papers count as matches: those with a query word, the others only at or above the floor."""
     if cutoff is None:
         return np.ones(len(typed), dtype=bool)
-    return typed | (np.maximum(passage, dense) >= cutoff)
+    return np.asarray(typed | (np.maximum(passage, dense) >= cutoff))
 
 
 def newest(index: OpenIndex, rows: np.ndarray, count: int) -> list[int]:

@@ -313,11 +313,12 @@ def revoke_api_token(session: Session, *, token_id: int, user_id: int, now: date
 
 def locked_until(session: Session, *, keys: Sequence[str], now: datetime) -> datetime | None:
     """The latest end of a lockout in force for any of ``keys``, or None."""
-    return session.scalar(
+    until: datetime | None = session.scalar(
         select(func.max(THROTTLE.c.locked_until)).where(
             THROTTLE.c.key.in_(list(keys)), THROTTLE.c.locked_until > now
         )
     )
+    return until
 
 
 def claim_login_attempt(session: Session, *, key: str, now: datetime, forget_after: timedelta) -> int | None:

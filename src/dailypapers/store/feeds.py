@@ -195,7 +195,8 @@ def newest_feed_day(
         statement = statement.where(FEED.c.day <= on_or_before)
     if category:
         statement = statement.where(in_category(FEED.c.paper_id, category))
-    return session.scalar(statement)
+    newest: date | None = session.scalar(statement)
+    return newest
 
 
 def feed_neighbours(

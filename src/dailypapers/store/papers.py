@@ -14,7 +14,7 @@ from typing import Any, TypedDict, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from dailypapers.db import bulk_insert, upsert_insert
+from dailypapers.db import bulk_insert, chunked, upsert_insert
 from dailypapers.models import (
     Comment,
     DigestPaper,
@@ -45,19 +45,6 @@ MODERATION_LOG = cast(Table, ModerationAction.__table__)
 
 _PAPER_COLUMNS = [c.name for c in PAPERS.columns]
 _UPDATABLE = [name for name in _PAPER_COLUMNS if name not in {"id", "first_seen_at"}]
-# SQLite allows 32,766 bound parameters per statement; stay far below it for IN lists.
-_IN_CHUNK = 900
-
-
-def _chunks(values: Iterable[Any], size: int = _IN_CHUNK) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for value in values:
-        chunk.append(value)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 # --------------------------------------------------------------------------------------------------
@@ -133,7 +120,7 @@ class FeedEntryRow(FeedCounts):
 def papers_state(session: Session, *, ids: Iterable[str]) -> dict[str, PaperState]:
     """Current column values of the given papers, keyed by id (missing ids are absent)."""
     result: dict[str, PaperState] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         for row in session.execute(select(PAPERS).where(PAPERS.c.id.in_(chunk))).mappings():
             result[row["id"]] = cast(PaperState, dict(row))
     return result
@@ -141,7 +128,7 @@ def papers_state(session: Session, *, ids: Iterable[str]) -> dict[str, PaperStat
 
 def paper_source_map(session: Session, *, ids: Iterable[str]) -> dict[str, set[str]]:
     result: dict[str, set[str]] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         rows = session.execute(
             select(SOURCES.c.paper_id, SOURCES.c.source).where(SOURCES.c.paper_id.in_(chunk))
         )
@@ -154,7 +141,7 @@ def feed_entries_state(session: Session, *, ids: Iterable[str]) -> dict[str, Fee
     """The counts of the given papers' feed entries, keyed by paper id (papers off the feed are absent)."""
     result: dict[str, FeedCounts] = {}
     columns = (FEED.c.paper_id, FEED.c.upvotes, FEED.c.num_comments)
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         for paper_id, upvotes, num_comments in session.execute(
             select(*columns).where(FEED.c.paper_id.in_(chunk))
         ):
@@ -164,7 +151,7 @@ def feed_entries_state(session: Session, *, ids: Iterable[str]) -> dict[str, Fee
 
 def paper_ids_by_title_hash(session: Session, *, hashes: Iterable[int]) -> dict[int, list[str]]:
     result: dict[int, list[str]] = {}
-    for chunk in _chunks(hashes):
+    for chunk in chunked(hashes):
         rows = session.execute(
             select(PAPERS.c.title_hash, PAPERS.c.id)
             .where(PAPERS.c.title_hash.in_(chunk))
@@ -198,7 +185,7 @@ def write_papers(session: Session, *, created: list[PaperState], changed: list[P
         session.execute(
             statement, [{"_id": s["id"], **{name: s.get(name) for name in _UPDATABLE}} for s in changed]
         )
-        for chunk in _chunks(state["id"] for state in changed):
+        for chunk in chunked(state["id"] for state in changed):
             session.execute(delete(CATEGORIES).where(CATEGORIES.c.paper_id.in_(chunk)))
         rows = _category_rows(changed)
         if rows:
@@ -341,7 +328,7 @@ def known_categories(session: Session, *, ids: Iterable[str] | None = None) -> d
     if ids is None:
         return {paper_id: list(categories) for paper_id, categories in session.execute(statement)}
     result: dict[str, list[str]] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         for paper_id, categories in session.execute(statement.where(PAPERS.c.id.in_(chunk))):
             result[paper_id] = list(categories)
     return result
@@ -368,7 +355,7 @@ def save_predicted_categories(session: Session, *, predictions: dict[str, list[s
     Returns how many papers were written.
     """
     written = 0
-    for chunk in _chunks(predictions):
+    for chunk in chunked(predictions):
         # Re-read in the writing transaction: a real category that arrived since the vote must win.
         open_ids = list(
             session.scalars(
@@ -534,7 +521,7 @@ def iter_index_rows(session: Session, *, batch_size: int = 2000) -> Iterator[Any
 def paper_texts(session: Session, *, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
     """Title and abstract of the given papers."""
     result: dict[str, tuple[str, str]] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         rows = session.execute(
             select(PAPERS.c.id, PAPERS.c.title, PAPERS.c.abstract).where(PAPERS.c.id.in_(chunk))
         )
@@ -546,7 +533,7 @@ def paper_texts(session: Session, *, ids: Iterable[str]) -> dict[str, tuple[str,
 def papers_by_ids(session: Session, *, ids: list[str]) -> list[Paper]:
     """The papers with these ids, in the order given (unknown ids are skipped)."""
     found: dict[str, Paper] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         for paper in session.scalars(select(Paper).where(Paper.id.in_(chunk))):
             found[paper.id] = paper
     return [found[i] for i in ids if i in found]

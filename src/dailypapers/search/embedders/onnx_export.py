@@ -200,7 +200,8 @@ def _export_torchscript(model_dir: Path, target: Path) -> Any:
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
-            return (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            pooled: torch.Tensor = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            return pooled
 
     model = MeanPooled().eval()
     example = torch.ones((2, 16), dtype=torch.int64)

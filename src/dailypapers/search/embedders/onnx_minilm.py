@@ -96,7 +96,7 @@ class OnnxMiniLMEmbedder:
         return unit_rows(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
+        return np.asarray(self.embed_documents([text])[0])
 
     def _run(self, encodings: list[Encoding]) -> np.ndarray:
         width = max(len(encoding.ids) for encoding in encodings)

@@ -49,7 +49,7 @@ class SentenceTransformerEmbedder:
         # CLI's Rich progress and the server's log; the load takes well under a second anyway.
         from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         self.model = SentenceTransformer(str(model_path), device=device, local_files_only=True)
         if hasattr(self.model, "get_embedding_dimension"):  # sentence-transformers 6 renamed it
             dim = self.model.get_embedding_dimension()
@@ -75,7 +75,7 @@ class SentenceTransformerEmbedder:
         return unit_rows(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
+        return np.asarray(self.embed_documents([text])[0])
 
     def __repr__(self) -> str:
         return f"SentenceTransformerEmbedder(key={self.key!r}, device={self.device!r})"

@@ -59,7 +59,7 @@ class WordLlamaEmbedder:
         return unit_rows(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
+        return np.asarray(self.embed_documents([text])[0])
 
     def __repr__(self) -> str:
         return f"WordLlamaEmbedder(key={self.key!r})"
