@@ -9,129 +9,58 @@ fixation). The forgotten-password and sign-up forms answer the same whether or n
 account (a new account logs in once its address is confirmed; an existing one gets a mail about the
 attempt).
 Links in mails open a page with a button rather than acting on GET, because mail scanners open links.
-Mails go out in the background after the response, as the subscription pages do theirs.
+Mails go out in the background after the response (``account_mails.py``).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from datetime import datetime
-from email.message import EmailMessage
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from dailypapers import store
 from dailypapers.community import accounts
 from dailypapers.community.credentials import InvalidLink, LinkPurpose, sha256_hex
-from dailypapers.community.mails import reset_mail, signup_attempt_mail, verification_mail
+from dailypapers.community.mails import reset_mail, signup_attempt_mail
 from dailypapers.community.passwords import MIN_LENGTH, hash_password
 from dailypapers.config import Settings
-from dailypapers.errors import DailyPapersError, InvalidInput, LoginFailed, NotAllowed, TooManyRequests
-from dailypapers.mail import make_mailer, send_message
+from dailypapers.errors import InvalidInput, LoginFailed, NotAllowed, TooManyRequests
 from dailypapers.models import User
+from dailypapers.web.account_mails import queue_reset_link, queue_verification
 from dailypapers.web.auth import (
+    NO_STORE,
     SESSION_COOKIE,
     CsrfChecked,
     FormViewerDep,
     Viewer,
     ViewerDep,
-    anonymous_csrf,
     clear_session_cookie,
     client_address,
     get_credentials,
+    message_page,
+    render_page,
     safe_next,
-    set_csrf_cookie,
     set_session_cookie,
 )
 from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
 from dailypapers.web.render import Renderer
 
-log = logging.getLogger(__name__)
-
 router = APIRouter(include_in_schema=False)
 
-NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 FormText = Annotated[str, Form(max_length=2000)]
 Password = Annotated[str, Form(max_length=1024)]
 
 
-def render_page(
-    request: Request,
-    renderer: Renderer,
-    template: str,
-    *,
-    viewer: Viewer | None,
-    status: int = 200,
-    **context: Any,
-) -> HTMLResponse:
-    """A page that is never cached, with the right CSRF token for whoever is looking."""
-    new_cookie = None
-    if viewer is not None:
-        personal = {"viewer": viewer.user, "csrf_token": viewer.csrf_token}
-    else:
-        token, new_cookie = anonymous_csrf(request)
-        personal = {"viewer": None, "csrf_token": token}
-    context.setdefault("nav", "")
-    context.setdefault("q", "")
-    context.setdefault("problems", [])
-    html = renderer.render(template, **personal, **context)
-    response = HTMLResponse(html, status_code=status, headers=NO_STORE)
-    set_csrf_cookie(request, response, new_cookie)
-    return response
-
-
-def message_page(
-    request: Request,
-    renderer: Renderer,
-    heading: str,
-    *paragraphs: str,
-    viewer: Viewer | None,
-    status: int = 200,
-    links: list[tuple[str, str]] | None = None,
-    action_url: str = "",
-    action_label: str = "",
-) -> HTMLResponse:
-    return render_page(
-        request,
-        renderer,
-        "accounts/message.html",
-        viewer=viewer,
-        status=status,
-        heading=heading,
-        paragraphs=list(paragraphs),
-        links=links if links is not None else [("Today's papers", "/")],
-        action_url=action_url,
-        action_label=action_label,
-    )
-
-
-def send_in_background(settings: Settings, message: Any) -> None:
-    """Send one account mail; a failure is logged (the person can ask for the mail again)."""
-    try:
-        send_message(make_mailer(settings), message)
-    except DailyPapersError as exc:
-        log.error("could not send the %r mail to %s: %s", message["Subject"], message["To"], exc)
-
-
-def _mail_reset_link(
+def _log_in_response(
     request: Request,
     settings: Settings,
-    background: BackgroundTasks,
+    sessions: sessionmaker[Session],
     user: User,
     now: datetime,
-    compose: Callable[..., EmailMessage],
-) -> None:
-    """Mail ``user`` a password-reset link in the words of ``compose``, after the response is sent."""
-    link = accounts.reset_link(get_credentials(request), settings, user, now=now)
-    message = compose(settings, to=user.email, username=user.username, link=link, now=now)
-    background.add_task(send_in_background, settings, message)
-
-
-def _log_in_response(
-    request: Request, settings: Settings, sessions: Any, user: User, now: Any, target: str
+    target: str,
 ) -> Response:
     """A new session for ``user`` (the browser's old one, if any, is ended) and a redirect to ``target``."""
     credentials = get_credentials(request)
@@ -150,21 +79,6 @@ def _log_in_response(
     response = RedirectResponse(target, status_code=303, headers=NO_STORE)
     set_session_cookie(request, response, credentials, token, settings.session_days)
     return response
-
-
-def queue_verification(
-    request: Request, settings: Settings, sessions: Any, background: BackgroundTasks, user: User, now: Any
-) -> bool:
-    with sessions.begin() as session:
-        if not accounts.claim_verification_mail(session, user=user, now=now):
-            return False
-    link = accounts.verification_link(get_credentials(request), settings, user, now=now)
-    background.add_task(
-        send_in_background,
-        settings,
-        verification_mail(settings, to=user.email, username=user.username, link=link, now=now),
-    )
-    return True
 
 
 # -- signing up ------------------------------------------------------------------------------------
@@ -235,7 +149,7 @@ def signup_submit(
         with sessions.begin() as session:
             owner = accounts.signup_attempt_target(session, email=email, now=now)
         if owner is not None:
-            _mail_reset_link(request, settings, background, owner, now, signup_attempt_mail)
+            queue_reset_link(request, settings, background, owner, now, signup_attempt_mail)
         return _signed_up_page(request, renderer)
     except InvalidInput as exc:
         return _signup_form(request, renderer, settings, form=form, problems=exc.problems, status=400)
@@ -418,7 +332,7 @@ def forgot_submit(
     with sessions.begin() as session:
         user = accounts.password_reset_target(session, email=email, now=now)
     if user is not None:
-        _mail_reset_link(request, settings, background, user, now, reset_mail)
+        queue_reset_link(request, settings, background, user, now, reset_mail)
     return message_page(
         request,
         renderer,
@@ -485,4 +399,4 @@ def reset_submit(
     return _log_in_response(request, settings, sessions, user, now, "/account?reset=1")
 
 
-__all__ = ["message_page", "queue_verification", "render_page", "router", "send_in_background"]
+__all__ = ["router"]

@@ -27,9 +27,8 @@ from dailypapers.community.submissions import submit_paper
 from dailypapers.errors import AlreadyDone, NotFoundError, UpstreamError
 from dailypapers.models import User
 from dailypapers.store.community import CommentRow
-from dailypapers.web.common import PaperIdPath
-from dailypapers.web.community import known_paper_id
-from dailypapers.web.deps import NowDep, SessionsDep, SettingsDep
+from dailypapers.web.common import PaperIdPath, known_paper_id
+from dailypapers.web.deps import NowDep, PaperFetcherDep, SessionsDep, SettingsDep
 from dailypapers.web.errors import BEARER_CHALLENGE
 from dailypapers.web.render import paper_path
 from dailypapers.web.schemas import (
@@ -42,9 +41,8 @@ from dailypapers.web.schemas import (
     VoteResponse,
     hf_time,
 )
-from dailypapers.web.submit import (
+from dailypapers.web.submitting import (
     UPSTREAM_RETRY_AFTER_SECONDS,
-    PaperFetcherDep,
     arxiv_fetch,
     describe_place,
     upstream_message,

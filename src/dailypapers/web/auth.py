@@ -13,7 +13,8 @@ tokens only, which a browser never sends by itself, so it needs no CSRF token.
 
 **Caching.** Feed, paper and trending pages are cached for everyone (``cache.py``). A visitor with a
 live session gets a fresh rendering instead, with their votes and forms, marked ``private, no-store``:
-nothing personal ever enters the shared cache, and nothing from it reaches a signed-in page.
+nothing personal ever enters the shared cache, and nothing from it reaches a signed-in page. Pages with
+forms (accounts, community, submitting) are never cached at all (``render_page``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from dailypapers import store
 from dailypapers.community.credentials import Credentials, sha256_hex
@@ -35,11 +36,13 @@ from dailypapers.config import Settings
 from dailypapers.models import User
 from dailypapers.signing import mail_is_public, secret_key
 from dailypapers.web.cache import CachedPage, PageCache, serve_cached
+from dailypapers.web.render import Renderer
 
 SESSION_COOKIE = "dp_session"
 CSRF_COOKIE = "dp_csrf"
 CSRF_FIELD = "csrf_token"
 PERSONAL_CACHE_CONTROL = "private, no-store"
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
 class LoginRequired(Exception):
@@ -239,9 +242,61 @@ async def serve_page(
     return Response(page.body, media_type=page.media_type, headers={"Cache-Control": PERSONAL_CACHE_CONTROL})
 
 
+def render_page(
+    request: Request,
+    renderer: Renderer,
+    template: str,
+    *,
+    viewer: Viewer | None,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page that is never cached, with the right CSRF token for whoever is looking."""
+    new_cookie = None
+    if viewer is not None:
+        personal = {"viewer": viewer.user, "csrf_token": viewer.csrf_token}
+    else:
+        token, new_cookie = anonymous_csrf(request)
+        personal = {"viewer": None, "csrf_token": token}
+    context.setdefault("nav", "")
+    context.setdefault("q", "")
+    context.setdefault("problems", [])
+    html = renderer.render(template, **personal, **context)
+    response = HTMLResponse(html, status_code=status, headers=NO_STORE)
+    set_csrf_cookie(request, response, new_cookie)
+    return response
+
+
+def message_page(
+    request: Request,
+    renderer: Renderer,
+    heading: str,
+    *paragraphs: str,
+    viewer: Viewer | None,
+    status: int = 200,
+    links: list[tuple[str, str]] | None = None,
+    action_url: str = "",
+    action_label: str = "",
+) -> HTMLResponse:
+    """A never-cached page that says one thing, with links onward (or one button, for links in mails)."""
+    return render_page(
+        request,
+        renderer,
+        "accounts/message.html",
+        viewer=viewer,
+        status=status,
+        heading=heading,
+        paragraphs=list(paragraphs),
+        links=links if links is not None else [("Today's papers", "/")],
+        action_url=action_url,
+        action_label=action_label,
+    )
+
+
 __all__ = [
     "CSRF_COOKIE",
     "CSRF_FIELD",
+    "NO_STORE",
     "SESSION_COOKIE",
     "CsrfChecked",
     "CsrfRejected",
@@ -259,6 +314,8 @@ __all__ = [
     "get_viewer",
     "is_https",
     "login_url",
+    "message_page",
+    "render_page",
     "safe_next",
     "serve_page",
     "set_csrf_cookie",

@@ -6,9 +6,10 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Form, Path, Query
+from fastapi import Form, HTTPException, Path, Query
+from sqlalchemy.orm import Session, sessionmaker
 
-from dailypapers import trending
+from dailypapers import store, trending
 from dailypapers.ingest.arxiv_ids import parse_arxiv_id
 from dailypapers.store.feeds import CARD_ABSTRACT_CHARS, FeedOrder, PaperCard
 from dailypapers.web.cache import CachedPage, make_page
@@ -54,6 +55,17 @@ def canonical_id(raw: str) -> str | None:
     return None
 
 
+def known_paper_id(sessions: sessionmaker[Session], raw: str) -> str:
+    """The canonical id of a paper in the database, or 404."""
+    paper_id = canonical_id(raw) or raw
+    if not paper_id or len(paper_id) > 200 or any(ord(c) < 32 for c in paper_id):
+        raise HTTPException(404, "There is no such paper here.")
+    with sessions() as session:
+        if not store.paper_exists(session, paper_id=paper_id):
+            raise HTTPException(404, f"There is no paper {paper_id!r} here.")
+    return paper_id
+
+
 def clock_slot(now: datetime, minutes: int = 10) -> int:
     """The ``minutes``-long slot of the clock ``now`` falls in (a cache key for time-dependent pages)."""
     return int(now.timestamp() // (minutes * 60))
@@ -90,5 +102,6 @@ __all__ = [
     "card_score",
     "clock_slot",
     "html_page",
+    "known_paper_id",
     "trending_cards",
 ]

@@ -9,7 +9,6 @@ without this browser's CSRF token is refused before anything is written.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
@@ -21,9 +20,8 @@ from dailypapers import store
 from dailypapers.community import discussion, moderation
 from dailypapers.errors import InvalidInput, NotAllowed, NotFoundError
 from dailypapers.models import User
-from dailypapers.web.accounts import NO_STORE, render_page
-from dailypapers.web.auth import FormViewerDep, SignedInDep, ViewerDep, safe_next
-from dailypapers.web.common import FormText, canonical_id
+from dailypapers.web.auth import NO_STORE, FormViewerDep, SignedInDep, ViewerDep, render_page, safe_next
+from dailypapers.web.common import FormText, known_paper_id
 from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
 from dailypapers.web.render import paper_path, profile_path
 
@@ -31,17 +29,6 @@ router = APIRouter(include_in_schema=False)
 
 PROFILE_ITEMS = 50
 MODERATION_PAGE = 100
-
-
-def known_paper_id(sessions: Any, raw: str) -> str:
-    """The canonical id of a paper in the database, or 404."""
-    paper_id = canonical_id(raw) or raw
-    if not paper_id or len(paper_id) > 200 or any(ord(c) < 32 for c in paper_id):
-        raise HTTPException(404, "There is no such paper here.")
-    with sessions() as session:
-        if not store.paper_exists(session, paper_id=paper_id):
-            raise HTTPException(404, f"There is no paper {paper_id!r} here.")
-    return paper_id
 
 
 def _back_to(request: Request, default: str) -> str:
@@ -117,7 +104,9 @@ def _parent(value: str) -> int | None:
     return int(value)
 
 
-def comment_url(sessions: Any, paper_id: str, comment_id: int, *, moderator: bool = False) -> str:
+def comment_url(
+    sessions: sessionmaker[Session], paper_id: str, comment_id: int, *, moderator: bool = False
+) -> str:
     """The address of a comment on the page of the discussion that shows it."""
     with sessions() as session:
         threads = discussion.build_threads(
@@ -198,7 +187,9 @@ def delete(
     return RedirectResponse(f"{paper_path(paper_id)}#discussion", status_code=303, headers=NO_STORE)
 
 
-def _after_moderating(sessions: Any, paper_id: str, comment_id: int, next_path: str, notice: str) -> Response:
+def _after_moderating(
+    sessions: sessionmaker[Session], paper_id: str, comment_id: int, next_path: str, notice: str
+) -> Response:
     """Back to the moderation page when the form came from there (with a notice), else to the comment."""
     target = safe_next(next_path, "")
     if urlsplit(target).path == "/moderation":
@@ -385,4 +376,4 @@ def moderation_page(
     )
 
 
-__all__ = ["known_paper_id", "router"]
+__all__ = ["router"]

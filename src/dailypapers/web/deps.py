@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.config import Settings
 from dailypapers.search.service import SearchService
+from dailypapers.upstream import PaperFetcher
 from dailypapers.web.cache import PageCache
 from dailypapers.web.render import Renderer
 
@@ -54,6 +55,11 @@ async def get_page_cache(request: Request) -> PageCache:
     return cache
 
 
+async def get_paper_fetcher(request: Request) -> PaperFetcher:
+    fetcher: PaperFetcher = request.app.state.paper_fetcher
+    return fetcher
+
+
 async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
@@ -70,6 +76,7 @@ SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 SearchDep = Annotated[SearchService, Depends(get_search)]
 RendererDep = Annotated[Renderer, Depends(get_renderer)]
 PageCacheDep = Annotated[PageCache, Depends(get_page_cache)]
+PaperFetcherDep = Annotated[PaperFetcher, Depends(get_paper_fetcher)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
@@ -78,6 +85,7 @@ __all__ = [
     "ClockDep",
     "NowDep",
     "PageCacheDep",
+    "PaperFetcherDep",
     "RendererDep",
     "SearchDep",
     "SessionDep",

@@ -11,54 +11,33 @@ plain sentence; the technical detail goes to the log.
 from __future__ import annotations
 
 import logging
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from dailypapers.community.submissions import Fetch, Submitted, fetch_paper, submit_paper
+from dailypapers.community.submissions import fetch_paper, submit_paper
 from dailypapers.config import Settings
 from dailypapers.errors import (
     CommunityError,
     InvalidInput,
     NotFoundError,
     TooManyRequests,
-    UpstreamBusy,
     UpstreamError,
 )
-from dailypapers.upstream import PaperFetcher
-from dailypapers.web.accounts import message_page, render_page
-from dailypapers.web.auth import FormViewerDep, SignedInDep, Viewer
+from dailypapers.web.auth import FormViewerDep, SignedInDep, Viewer, message_page, render_page
 from dailypapers.web.common import FormText
-from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
+from dailypapers.web.deps import NowDep, PaperFetcherDep, RendererDep, SessionsDep, SettingsDep
 from dailypapers.web.render import Renderer, paper_path
+from dailypapers.web.submitting import (
+    UPSTREAM_RETRY_AFTER_SECONDS,
+    arxiv_fetch,
+    describe_place,
+    upstream_message,
+)
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
-
-UPSTREAM_RETRY_AFTER_SECONDS = 120
-
-
-def upstream_message(exc: UpstreamError, *, not_done: str) -> str:
-    """What a visitor reads when arXiv could not be asked: plain words, no exception text."""
-    if isinstance(exc, UpstreamBusy):
-        return f"Many papers are being looked up on arXiv right now; {not_done}. Try again in a few minutes."
-    return f"arXiv could not be reached just now; {not_done}. Try again in a few minutes."
-
-
-async def get_paper_fetcher(request: Request) -> PaperFetcher:
-    fetcher: PaperFetcher = request.app.state.paper_fetcher
-    return fetcher
-
-
-PaperFetcherDep = Annotated[PaperFetcher, Depends(get_paper_fetcher)]
-
-
-def arxiv_fetch(fetcher: PaperFetcher) -> Fetch:
-    """The look-up the submission rules call: the app's bounded fetcher, with a budget that starts now
-    (call it first thing in the request)."""
-    return fetcher.budgeted()
 
 
 def refusal(exc: CommunityError | NotFoundError | UpstreamError, *, not_done: str) -> tuple[int, str]:
@@ -137,17 +116,6 @@ def submit_page(
     return _form(request, renderer, settings, viewer, template="submit.html", nav="submit")
 
 
-def describe_place(done: Submitted) -> str:
-    place = done.place
-    when = f"{place.added_at.day} {place.added_at:%b %Y, %H:%M} UTC"
-    day = f"{place.day.day} {place.day:%b %Y}"
-    if place.source == "submission" and place.submitted_by:
-        return f"It is on the feed of {day}, submitted by {place.submitted_by} on {when}."
-    if place.submitted_by:
-        return f"It is on the feed of {day}, submitted by {place.submitted_by} (from {place.source})."
-    return f"It is on the feed of {day} (from {place.source})."
-
-
 @router.post("/submit")
 def submit(
     request: Request,
@@ -220,12 +188,4 @@ def fetch(
     return RedirectResponse(paper_path(done.paper_id), status_code=303)
 
 
-__all__ = [
-    "PaperFetcherDep",
-    "arxiv_fetch",
-    "describe_place",
-    "get_paper_fetcher",
-    "refusal",
-    "router",
-    "upstream_message",
-]
+__all__ = ["refusal", "router"]
