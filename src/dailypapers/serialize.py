@@ -19,13 +19,22 @@ def iso(value: datetime | date | None) -> str | None:
     return value.isoformat()
 
 
-def paper_links(paper: Paper) -> dict[str, Any]:
-    links: dict[str, Any] = {"code": list(paper.code_urls or []), "project": paper.project_url}
-    if paper.arxiv_id:
-        links.update(abs=abs_url(paper.arxiv_id), pdf=pdf_url(paper.arxiv_id), html=html_url(paper.arxiv_id))
-    if paper.doi:
-        links["doi"] = f"https://doi.org/{paper.doi}"
+def external_links(arxiv_id: str | None, doi: str | None) -> dict[str, str]:
+    """Where a paper is read elsewhere: ``abs``, ``pdf`` and ``html`` on arXiv, and ``doi``, those it has."""
+    links: dict[str, str] = {}
+    if arxiv_id:
+        links.update(abs=abs_url(arxiv_id), pdf=pdf_url(arxiv_id), html=html_url(arxiv_id))
+    if doi:
+        links["doi"] = f"https://doi.org/{doi}"
     return links
+
+
+def paper_links(paper: Paper) -> dict[str, Any]:
+    return {
+        "code": list(paper.code_urls or []),
+        "project": paper.project_url,
+        **external_links(paper.arxiv_id, paper.doi),
+    }
 
 
 def paper_to_dict(paper: Paper) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dailypapers.ingest.arxiv_ids import abs_url, html_url, pdf_url
+from dailypapers.serialize import external_links
 from dailypapers.store.feeds import PaperCard
 from dailypapers.trending import TrendingScore
 from dailypapers.web.render import is_http_url
@@ -347,15 +347,12 @@ def trending_model(score: TrendingScore | None) -> Trending | None:
 def paper_links(
     *, page: str, arxiv_id: str | None, doi: str | None, code: list[str], project: str | None
 ) -> Links:
-    links = Links(
+    return Links(
         page=page,
-        doi=f"https://doi.org/{doi}" if doi else None,
         code=[url for url in code if is_http_url(url)],
         project=project if is_http_url(project) else None,
+        **external_links(arxiv_id, doi),
     )
-    if arxiv_id:
-        links.abs, links.pdf, links.html = abs_url(arxiv_id), pdf_url(arxiv_id), html_url(arxiv_id)
-    return links
 
 
 def versions_model(versions: list[dict[str, Any]]) -> list[Version]:
