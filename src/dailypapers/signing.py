@@ -8,6 +8,13 @@ known placeholder is refused, loudly, whenever something others can reach depend
 when real mail goes out, and when the site listens beyond loopback. For local use only, a random key is
 generated once and kept in the data dir (mode 0600), so development needs no setup and links keep
 working across restarts.
+
+:class:`LinkSigner` is the one rule for signed links, whatever they are for (digest subscriptions,
+accounts): each purpose signs with a salt of its own, so a link made for one purpose is refused for every
+other; a link names a row (an id) and a key that ties it to the row's current state, and optionally a
+scope; and a link that expires carries the time it was made, checked against the ``now`` passed in, the
+application's clock rather than the system's, so that tests can move time. A bad or expired link raises
+:class:`InvalidSignedLink`.
 """
 
 from __future__ import annotations
@@ -15,10 +22,15 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 
 from dailypapers.config import Settings
-from dailypapers.errors import ConfigurationError
+from dailypapers.errors import ConfigurationError, DailyPapersError
 
 MIN_SECRET_LENGTH = 32
 SECRET_FILE = "secret_key"
@@ -133,8 +145,132 @@ def _local_secret(data_dir: Path) -> str:
     return existing
 
 
+# -- signed links ---------------------------------------------------------------------------------
+
+MAX_LINK_TOKEN_LENGTH = 512
+
+
+class InvalidSignedLink(DailyPapersError):
+    """A link or form token that was forged, altered, made for another purpose or scope, or has expired.
+
+    ``expired`` tells an expired link, which deserves "ask for a new one", from the others.
+    """
+
+    exit_code = 65  # EX_DATAERR
+
+    def __init__(self, message: str = "this link is not valid", *, expired: bool = False) -> None:
+        self.expired = expired
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class LinkKind:
+    """One purpose of signed link: its salt, and how long its links work (``None``: for ever).
+
+    ``reads_timed_format`` also accepts the tokens that itsdangerous's ``URLSafeTimedSerializer`` made
+    under the same salt, for links sent before their issue time moved into the payload; their issue time
+    is its timestamp, and the same expiry rule applies to them.
+    """
+
+    salt: str
+    lifetime: timedelta | None = None
+    reads_timed_format: bool = False
+
+
+class LinkSigner:
+    """Makes and reads the signed links of one secret key.
+
+    A token is ``URLSafeSerializer(secret, salt=kind.salt)`` over ``[id, key]``, then the scope when
+    there is one, then, for a kind that expires, the issue time in whole seconds since the epoch. That is
+    the format that manage, unsubscribe and account links have always had, so the links already in
+    mailboxes keep working; it must not change.
+    """
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+        # One serializer per salt, made on first use; two threads racing only make one twice.
+        self._plain: dict[str, URLSafeSerializer] = {}
+        self._timed: dict[str, URLSafeTimedSerializer] = {}
+
+    def make(self, kind: LinkKind, subject_id: int, key: str, *, now: datetime, scope: str = "") -> str:
+        payload: list[Any] = [subject_id, key]
+        if scope:
+            payload.append(scope)
+        if kind.lifetime is not None:
+            payload.append(int(_seconds(now)))
+        return str(self._serializer(kind).dumps(payload))
+
+    def read(self, kind: LinkKind, token: str, *, now: datetime, scope: str = "") -> tuple[int, str]:
+        """The id and key of a genuine, unexpired link; :class:`InvalidSignedLink` otherwise."""
+        if not token or len(token) > MAX_LINK_TOKEN_LENGTH:
+            raise InvalidSignedLink()
+        payload, issued = self._payload(kind, token)
+        expected = 3 if scope else 2
+        if (
+            not isinstance(payload, list)
+            or len(payload) != expected
+            or not _is_int(payload[0])
+            or not isinstance(payload[1], str)
+            or (scope and payload[2] != scope)
+        ):
+            raise InvalidSignedLink()
+        # Exactly ``lifetime`` old still works; a second more does not.
+        lifetime = kind.lifetime
+        if lifetime is not None and (issued is None or _seconds(now) - issued > lifetime.total_seconds()):
+            raise InvalidSignedLink("this link has expired", expired=True)
+        return payload[0], payload[1]
+
+    def _payload(self, kind: LinkKind, token: str) -> tuple[Any, int | None]:
+        """The signed values and, for a kind that expires, the issue time taken off their end."""
+        try:
+            payload: Any = self._serializer(kind).loads(token)
+        except BadData:
+            payload = None
+        if kind.lifetime is None:
+            if payload is None:
+                raise InvalidSignedLink()
+            return payload, None
+        if isinstance(payload, list) and payload and _is_int(payload[-1]):
+            return payload[:-1], payload[-1]
+        if kind.reads_timed_format:
+            # Safe to accept: the old format is signed with the same key and salt, and forging it needs
+            # the key as much as the new one does.
+            try:
+                old, stamp = self._timed_serializer(kind).loads(token, return_timestamp=True)
+            except BadData:
+                raise InvalidSignedLink() from None
+            return old, int(stamp.timestamp())
+        raise InvalidSignedLink()
+
+    def _serializer(self, kind: LinkKind) -> URLSafeSerializer:
+        serializer = self._plain.get(kind.salt)
+        if serializer is None:
+            serializer = self._plain[kind.salt] = URLSafeSerializer(self._secret, salt=kind.salt)
+        return serializer
+
+    def _timed_serializer(self, kind: LinkKind) -> URLSafeTimedSerializer:
+        serializer = self._timed.get(kind.salt)
+        if serializer is None:
+            serializer = self._timed[kind.salt] = URLSafeTimedSerializer(self._secret, salt=kind.salt)
+        return serializer
+
+
+def _seconds(now: datetime) -> float:
+    # A naive time is UTC, as everywhere in Daily Papers (SQLite gives stored times back without a zone);
+    # read as local time, it would move every expiry by the machine's offset.
+    return (now if now.tzinfo is not None else now.replace(tzinfo=UTC)).timestamp()
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 __all__ = [
+    "MAX_LINK_TOKEN_LENGTH",
     "MIN_SECRET_LENGTH",
+    "InvalidSignedLink",
+    "LinkKind",
+    "LinkSigner",
     "check_serving",
     "is_loopback",
     "mail_is_public",

@@ -6,16 +6,20 @@ import io
 import shutil
 import ssl
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 
 import pytest
 import time_machine
+from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 from pydantic import SecretStr
 
+from dailypapers.community.credentials import Credentials, InvalidLink, LinkPurpose
 from dailypapers.config import Settings
 from dailypapers.digest.periods import Frequency, daily_period
 from dailypapers.digest.render import MailRenderer, Recipient, excerpt
@@ -24,7 +28,7 @@ from dailypapers.digest.subscribers import InvalidSubscription, normalise_email,
 from dailypapers.digest.tokens import InvalidToken, Purpose, Tokens
 from dailypapers.errors import ConfigurationError, MailError
 from dailypapers.mail import ConsoleMailer, SmtpMailer, connection, send_message
-from dailypapers.signing import SECRET_FILE, check_serving, secret_key
+from dailypapers.signing import SECRET_FILE, InvalidSignedLink, check_serving, secret_key
 from dailypapers.store.feeds import PaperCard
 from tests.digest.conftest import SATURDAY, SECRET
 from tests.digest.smtp import SmtpServer
@@ -32,30 +36,129 @@ from tests.digest.smtp import SmtpServer
 
 def test_tokens_are_bound_to_their_purpose_key_and_secret() -> None:
     tokens = Tokens(SECRET)
-    token = tokens.make(Purpose.unsubscribe, 7, "key-7")
-    assert tokens.read(Purpose.unsubscribe, token) == (7, "key-7")
+    token = tokens.make(Purpose.unsubscribe, 7, "key-7", now=SATURDAY)
+    assert tokens.read(Purpose.unsubscribe, token, now=SATURDAY) == (7, "key-7")
     with pytest.raises(InvalidToken):
-        tokens.read(Purpose.manage, token)
+        tokens.read(Purpose.manage, token, now=SATURDAY)
     with pytest.raises(InvalidToken):
-        Tokens("some-other-secret-of-enough-length-000000").read(Purpose.unsubscribe, token)
+        Tokens("some-other-secret-of-enough-length-000000").read(Purpose.unsubscribe, token, now=SATURDAY)
     payload, signature = token.split(".")
     with pytest.raises(InvalidToken):
         tokens.read(
-            Purpose.unsubscribe, payload[:-1] + ("A" if payload[-1] != "A" else "B") + "." + signature
+            Purpose.unsubscribe,
+            payload[:-1] + ("A" if payload[-1] != "A" else "B") + "." + signature,
+            now=SATURDAY,
         )
-    form = tokens.make(Purpose.form, 7, "key-7", scope="manage")
+    form = tokens.make(Purpose.form, 7, "key-7", now=SATURDAY, scope="manage")
     with pytest.raises(InvalidToken):
-        tokens.read(Purpose.form, form, scope="subscribe")
+        tokens.read(Purpose.form, form, now=SATURDAY, scope="subscribe")
 
 
-def test_confirmation_links_expire_after_a_week() -> None:
+def test_confirmation_links_expire_after_a_week_of_the_callers_clock_not_the_systems() -> None:
     tokens = Tokens(SECRET)
+    week = timedelta(days=7)
+    # The system clock stands still at the moment the link was made: only the clock passed in moves.
     with time_machine.travel(SATURDAY, tick=False):
-        token = tokens.make(Purpose.confirm, 1, "k")
-    with time_machine.travel(SATURDAY.replace(day=19), tick=False):
-        assert tokens.read(Purpose.confirm, token) == (1, "k")
-    with time_machine.travel(SATURDAY.replace(day=21), tick=False), pytest.raises(InvalidToken) as caught:
-        tokens.read(Purpose.confirm, token)
+        token = tokens.make(Purpose.confirm, 1, "k", now=SATURDAY)
+        assert tokens.read(Purpose.confirm, token, now=SATURDAY + week) == (1, "k")
+        with pytest.raises(InvalidToken) as caught:
+            tokens.read(Purpose.confirm, token, now=SATURDAY + week + timedelta(seconds=1))
+        assert caught.value.expired and str(caught.value) == "this link has expired"
+    # And a system clock a month on does not expire a link that the caller's clock says is a day old.
+    with time_machine.travel(SATURDAY + timedelta(days=30), tick=False):
+        assert tokens.read(Purpose.confirm, token, now=SATURDAY + timedelta(days=1)) == (1, "k")
+
+
+def test_form_tokens_expire_after_a_day_of_the_callers_clock() -> None:
+    tokens = Tokens(SECRET)
+    day = timedelta(days=1)
+    with time_machine.travel(SATURDAY, tick=False):
+        token = tokens.make(Purpose.form, 0, "", now=SATURDAY, scope="subscribe")
+        assert tokens.read(Purpose.form, token, now=SATURDAY + day, scope="subscribe") == (0, "")
+        with pytest.raises(InvalidToken) as caught:
+            tokens.read(Purpose.form, token, now=SATURDAY + day + timedelta(seconds=1), scope="subscribe")
+        assert caught.value.expired
+
+
+def _token_of_the_old_code(purpose: str, payload: list[object]) -> str:
+    """A subscription token exactly as the code before the shared signer made it."""
+    salt = "dailypapers.subscription." + purpose
+    if purpose in ("confirm", "form"):
+        return str(URLSafeTimedSerializer(SECRET, salt=salt).dumps(payload))
+    return str(URLSafeSerializer(SECRET, salt=salt).dumps(payload))
+
+
+@pytest.mark.parametrize("purpose", [Purpose.manage, Purpose.unsubscribe])
+def test_manage_and_unsubscribe_links_already_in_mailboxes_keep_working(purpose: Purpose) -> None:
+    tokens = Tokens(SECRET)
+    old = _token_of_the_old_code(purpose, [7, "key-7"])
+    # Years later: these links never expire.
+    assert tokens.read(purpose, old, now=SATURDAY + timedelta(days=3650)) == (7, "key-7")
+    # The format is unchanged, so a link made today is the one the old code made.
+    assert tokens.make(purpose, 7, "key-7", now=SATURDAY) == old
+    for other in set(Purpose) - {purpose}:
+        with pytest.raises(InvalidToken):
+            tokens.read(other, old, now=SATURDAY)
+
+
+def test_confirmation_and_form_tokens_of_the_old_format_still_read_until_they_expire() -> None:
+    tokens = Tokens(SECRET)
+    with time_machine.travel(SATURDAY, tick=False):  # the old format took its time from the system clock
+        confirm = _token_of_the_old_code("confirm", [1, "k"])
+        form = _token_of_the_old_code("form", [1, "k", "manage"])
+    with time_machine.travel(SATURDAY + timedelta(days=30), tick=False):
+        assert tokens.read(Purpose.confirm, confirm, now=SATURDAY + timedelta(days=7)) == (1, "k")
+        assert tokens.read(Purpose.form, form, now=SATURDAY + timedelta(days=1), scope="manage") == (1, "k")
+    late = SATURDAY + timedelta(days=7, seconds=1)
+    with pytest.raises(InvalidToken) as caught:
+        tokens.read(Purpose.confirm, confirm, now=late)
+    assert caught.value.expired
+    with pytest.raises(InvalidToken) as caught:
+        tokens.read(Purpose.form, form, now=SATURDAY + timedelta(days=1, seconds=1), scope="manage")
+    assert caught.value.expired
+    elsewhere = Tokens("some-other-secret-of-enough-length-000000")
+    for reader, purpose, token, scope in [
+        (tokens, Purpose.form, form, "subscribe"),
+        (tokens, Purpose.form, confirm, ""),
+        (tokens, Purpose.manage, confirm, ""),
+        (elsewhere, Purpose.confirm, confirm, ""),
+    ]:
+        with pytest.raises(InvalidToken) as caught:
+            reader.read(purpose, token, now=SATURDAY, scope=scope)
+        assert not caught.value.expired
+
+
+def test_every_purpose_of_link_is_refused_for_every_other() -> None:
+    """Digest and account links carry payloads of one shape: only the salt of the purpose tells them apart."""
+    tokens, credentials = Tokens(SECRET), Credentials(SECRET)
+    readers: dict[str, Callable[[str], tuple[int, str]]] = {}
+    made: dict[str, str] = {}
+    for purpose in Purpose:
+        made[f"digest {purpose}"] = tokens.make(purpose, 7, "key-7", now=SATURDAY)
+        readers[f"digest {purpose}"] = partial(tokens.read, purpose, now=SATURDAY)
+    for link_purpose in LinkPurpose:
+        made[f"account {link_purpose}"] = credentials.make_link(link_purpose, 7, "key-7", now=SATURDAY)
+        readers[f"account {link_purpose}"] = partial(credentials.read_link, link_purpose, now=SATURDAY)
+    assert len(set(made.values())) == len(made)
+    for name, read in readers.items():
+        assert read(made[name]) == (7, "key-7"), name
+        for other, token in made.items():
+            if other != name:
+                with pytest.raises(InvalidSignedLink):
+                    read(token)
+
+
+def test_account_links_keep_their_format() -> None:
+    issued = int(SATURDAY.timestamp())
+    old = URLSafeSerializer(SECRET, salt="dailypapers.account.verify").dumps([7, "ada@example.org", issued])
+    credentials = Credentials(SECRET)
+    assert credentials.make_link(LinkPurpose.verify, 7, "ada@example.org", now=SATURDAY) == old
+    assert credentials.read_link(LinkPurpose.verify, old, now=SATURDAY + timedelta(days=3)) == (
+        7,
+        "ada@example.org",
+    )
+    with pytest.raises(InvalidLink) as caught:
+        credentials.read_link(LinkPurpose.verify, old, now=SATURDAY + timedelta(days=3, seconds=1))
     assert caught.value.expired
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import lxml.html
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -158,21 +160,51 @@ def test_the_subscribe_form_needs_its_form_token(client: TestClient, smtp: SmtpS
     assert smtp.sink.messages() == []
 
 
+def test_confirmation_links_and_form_tokens_expire_by_the_sites_clock(
+    mail_settings: Settings, smtp: SmtpServer, papers: sessionmaker[Session], renderer: MailRenderer
+) -> None:
+    clock = Clock(SATURDAY)
+    subscription = add_subscriber(papers, renderer, "late@example.org", confirmed=False)
+    confirm = "/subscriptions/confirm/" + Tokens(SECRET).make(
+        Purpose.confirm, subscription.id, subscription.token_key, now=SATURDAY
+    )
+    # The system clock stands still: only the site's clock says how old the link is.
+    with (
+        time_machine.travel(SATURDAY, tick=False),
+        TestClient(create_app(mail_settings, now=clock), base_url=BASE_URL) as client,
+    ):
+        form = form_of(client.get("/subscribe").text, "/subscribe")
+        clock.advance(days=1, seconds=1)
+        form.update(email="someone@example.org")
+        response = client.post("/subscribe", data=form)
+        assert response.status_code == 400 and "The form has expired" in response.text
+        clock.now = SATURDAY + timedelta(days=7)
+        assert client.get(confirm).status_code == 200
+        clock.advance(seconds=1)
+        page = client.get(confirm)
+        assert page.status_code == 410 and "This link has expired" in page.text
+        assert client.post(confirm).status_code == 410
+    with papers() as session:
+        assert session.scalars(select(Subscription.status)).one() == "pending"
+    assert smtp.sink.messages() == []
+
+
 def test_one_click_unsubscribe_needs_no_session_and_refuses_forged_tokens(
     mail_settings: Settings, smtp: SmtpServer, papers: sessionmaker[Session], renderer: MailRenderer
 ) -> None:
     subscription = add_subscriber(papers, renderer, "leaving@example.org")
     other = add_subscriber(papers, renderer, "staying@example.org")
     tokens = Tokens(SECRET)
-    good = tokens.make(Purpose.unsubscribe, subscription.id, subscription.token_key)
+    good = tokens.make(Purpose.unsubscribe, subscription.id, subscription.token_key, now=SATURDAY)
     forged_key = Tokens("another-secret-entirely-0123456789abcdef").make(
-        Purpose.unsubscribe, other.id, other.token_key
+        Purpose.unsubscribe, other.id, other.token_key, now=SATURDAY
     )
     tampered = good.replace(
-        good.split(".")[0], tokens.make(Purpose.unsubscribe, other.id, other.token_key).split(".")[0]
+        good.split(".")[0],
+        tokens.make(Purpose.unsubscribe, other.id, other.token_key, now=SATURDAY).split(".")[0],
     )
-    wrong_purpose = tokens.make(Purpose.manage, other.id, other.token_key)
-    stale_key = tokens.make(Purpose.unsubscribe, other.id, "not-its-key")
+    wrong_purpose = tokens.make(Purpose.manage, other.id, other.token_key, now=SATURDAY)
+    stale_key = tokens.make(Purpose.unsubscribe, other.id, "not-its-key", now=SATURDAY)
     with TestClient(
         create_app(mail_settings, now=lambda: SATURDAY), base_url=BASE_URL
     ) as fresh:  # no cookies
@@ -197,7 +229,7 @@ def test_managing_preferences_needs_the_link_and_a_form_token(
     client: TestClient, papers: sessionmaker[Session], renderer: MailRenderer
 ) -> None:
     subscription = add_subscriber(papers, renderer, "ada@example.org")
-    token = Tokens(SECRET).make(Purpose.manage, subscription.id, subscription.token_key)
+    token = Tokens(SECRET).make(Purpose.manage, subscription.id, subscription.token_key, now=SATURDAY)
     manage = f"/subscriptions/manage/{token}"
     page = client.get(manage)
     assert_page_hygiene(lxml.html.fromstring(page.text))

@@ -11,7 +11,8 @@
 * **Links in mails** (verify an address, reset a password) are signed ``[user id, binding, issued]``.
   The binding ties a link to the state it was made for: the address for a verification link, and an
   HMAC of the password hash and the account's security stamp for a reset link, so a reset link stops
-  working once the password has changed, which its own use does. Expiry is checked against the
+  working once the password has changed, which its own use does. They are signed and checked by
+  :class:`dailypapers.signing.LinkSigner`, the one rule for links, which checks expiry against the
   application's clock, not the system's, so tests can move time.
 """
 
@@ -22,9 +23,10 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-from itsdangerous import BadSignature, Signer, URLSafeSerializer
+from itsdangerous import BadSignature, Signer
+
+from dailypapers.signing import InvalidSignedLink, LinkKind, LinkSigner
 
 API_TOKEN_PREFIX = "dp_"
 PREFIX_SHOWN = 10
@@ -58,14 +60,10 @@ class LinkPurpose(StrEnum):
 
 
 LIFETIMES = {LinkPurpose.verify: VERIFY_LINK_LIFETIME, LinkPurpose.reset: RESET_LINK_LIFETIME}
+LINK_KINDS = {purpose: LinkKind(_SALT + purpose, lifetime=LIFETIMES[purpose]) for purpose in LinkPurpose}
 
-
-class InvalidLink(Exception):
-    """A link that was altered, made for something else, has expired or was already used."""
-
-    def __init__(self, message: str, *, expired: bool = False) -> None:
-        self.expired = expired
-        super().__init__(message)
+InvalidLink = InvalidSignedLink
+"""The accounts' name for a link that was altered, made for something else, has expired or was used."""
 
 
 class Credentials:
@@ -74,7 +72,7 @@ class Credentials:
     def __init__(self, secret: str) -> None:
         self._key = secret.encode()
         self._session_signer = Signer(secret, salt=_SALT + "session")
-        self._links = {purpose: URLSafeSerializer(secret, salt=_SALT + purpose) for purpose in LinkPurpose}
+        self._links = LinkSigner(secret)
 
     # -- sessions ----------------------------------------------------------------------------------
 
@@ -107,28 +105,11 @@ class Credentials:
         return hmac.new(self._key, b"reset\x1f" + message, hashlib.sha256).hexdigest()[:32]
 
     def make_link(self, purpose: LinkPurpose, user_id: int, binding: str, *, now: datetime) -> str:
-        return str(self._links[purpose].dumps([user_id, binding, int(now.timestamp())]))
+        return self._links.make(LINK_KINDS[purpose], user_id, binding, now=now)
 
     def read_link(self, purpose: LinkPurpose, token: str, *, now: datetime) -> tuple[int, str]:
         """The user id and binding of a genuine, unexpired link; :class:`InvalidLink` otherwise."""
-        if not token or len(token) > 512:
-            raise InvalidLink("this link is not valid")
-        try:
-            payload: Any = self._links[purpose].loads(token)
-        except BadSignature:
-            raise InvalidLink("this link is not valid") from None
-        if (
-            not isinstance(payload, list)
-            or len(payload) != 3
-            or not isinstance(payload[0], int)
-            or not isinstance(payload[1], str)
-            or not isinstance(payload[2], int)
-        ):
-            raise InvalidLink("this link is not valid")
-        age = now.timestamp() - payload[2]
-        if age > LIFETIMES[purpose].total_seconds():
-            raise InvalidLink("this link has expired", expired=True)
-        return payload[0], payload[1]
+        return self._links.read(LINK_KINDS[purpose], token, now=now)
 
 
 __all__ = [

@@ -154,8 +154,8 @@ class MailRenderer:
 
     # -- links -------------------------------------------------------------------------------------
 
-    def link(self, purpose: Purpose, recipient: Recipient) -> str:
-        token = self.tokens.make(purpose, recipient.subscription_id, recipient.token_key)
+    def link(self, purpose: Purpose, recipient: Recipient, *, now: datetime) -> str:
+        token = self.tokens.make(purpose, recipient.subscription_id, recipient.token_key, now=now)
         path = {
             Purpose.confirm: "confirm",
             Purpose.manage: "manage",
@@ -180,7 +180,7 @@ class MailRenderer:
             subject = f"{count} {kind} {noun} of {period.label}"
             heading = f"{kind.capitalize()} papers of {period.label}"
         picks = [{**self._paper(pick.card), "reasons": list(pick.reasons)} for pick in chosen.picks]
-        unsubscribe_url = self.link(Purpose.unsubscribe, recipient)
+        unsubscribe_url = self.link(Purpose.unsubscribe, recipient, now=now)
         context = {
             "subject": subject,
             "heading": heading,
@@ -191,7 +191,7 @@ class MailRenderer:
             "frequency": recipient.frequency.value,
             "selection_label": selection_label(preferences),
             "email": recipient.email,
-            "manage_url": self.link(Purpose.manage, recipient),
+            "manage_url": self.link(Purpose.manage, recipient, now=now),
             "unsubscribe_url": unsubscribe_url,
         }
         return self._mail(
@@ -209,19 +209,19 @@ class MailRenderer:
             "frequency": recipient.frequency.value,
             "selection_label": selection_label(recipient.preferences),
             "email": recipient.email,
-            "confirm_url": self.link(Purpose.confirm, recipient),
+            "confirm_url": self.link(Purpose.confirm, recipient, now=now),
         }
         # No List-Unsubscribe: there is nothing to leave yet, and ignoring the mail is enough.
         return self._mail("confirm", context, recipient=recipient, subject=context["subject"], now=now)
 
     def manage_note(self, recipient: Recipient, *, now: datetime) -> RenderedMail:
-        unsubscribe_url = self.link(Purpose.unsubscribe, recipient)
+        unsubscribe_url = self.link(Purpose.unsubscribe, recipient, now=now)
         context = {
             "subject": f"Your subscription to {SITE_NAME}",
             "frequency": recipient.frequency.value,
             "selection_label": selection_label(recipient.preferences),
             "email": recipient.email,
-            "manage_url": self.link(Purpose.manage, recipient),
+            "manage_url": self.link(Purpose.manage, recipient, now=now),
             "unsubscribe_url": unsubscribe_url,
         }
         return self._mail(

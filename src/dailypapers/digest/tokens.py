@@ -1,23 +1,29 @@
-"""Signed tokens in subscription links and forms (itsdangerous, keyed by ``DAILYPAPERS_SECRET_KEY``).
+"""Signed tokens in subscription links and forms: the digest's purposes of :class:`LinkSigner`.
 
 Each purpose signs with a salt of its own, so a token made to manage a subscription cannot confirm or end
 one, and a token from one installation is worthless on another. A token carries the subscription id and
 its ``token_key``; the key must still match the stored one, which makes every link of a subscription
 revocable and keeps links of a deleted subscription from acting on a later one with the same id.
 
-Unsubscribe and manage links never expire: they sit in mails that people open months later. Confirmation
-links expire after a week, and form tokens, which guard the forms against cross-site posts, after a day.
+Unsubscribe and manage links never expire: they sit in mails that people open months later, so their
+format must never change. Confirmation links expire after a week, and form tokens, which guard the forms
+against cross-site posts, after a day, both measured on the clock passed in as ``now``.
+
+Before their issue time moved into the payload, those two carried itsdangerous's own timestamp, which
+expired by the system clock. Tokens of that format are still read (:attr:`LinkKind.reads_timed_format`),
+under the same lifetimes and the same ``now``, so that a confirmation mail sent just before an upgrade
+still works; a week after the upgrade every one of them has expired, and that reading can go.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from dailypapers.signing import InvalidSignedLink, LinkKind, LinkSigner
 
-CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
-FORM_MAX_AGE_SECONDS = 24 * 3600
+CONFIRM_LINK_LIFETIME = timedelta(days=7)
+FORM_TOKEN_LIFETIME = timedelta(days=1)
 _SALT_PREFIX = "dailypapers.subscription."
 
 
@@ -28,61 +34,35 @@ class Purpose(StrEnum):
     form = "form"
 
 
-_TIMED = {Purpose.confirm: CONFIRM_MAX_AGE_SECONDS, Purpose.form: FORM_MAX_AGE_SECONDS}
+KINDS = {
+    Purpose.confirm: LinkKind(
+        _SALT_PREFIX + Purpose.confirm, lifetime=CONFIRM_LINK_LIFETIME, reads_timed_format=True
+    ),
+    Purpose.manage: LinkKind(_SALT_PREFIX + Purpose.manage),
+    Purpose.unsubscribe: LinkKind(_SALT_PREFIX + Purpose.unsubscribe),
+    Purpose.form: LinkKind(
+        _SALT_PREFIX + Purpose.form, lifetime=FORM_TOKEN_LIFETIME, reads_timed_format=True
+    ),
+}
 
-
-class InvalidToken(Exception):
-    """A token that was forged, altered, made for another purpose, or has expired."""
-
-    def __init__(self, message: str, *, expired: bool = False) -> None:
-        self.expired = expired
-        super().__init__(message)
+InvalidToken = InvalidSignedLink
+"""The digest's name for a bad or expired token: the one exception of every signed link."""
 
 
 class Tokens:
-    """Makes and checks the tokens of one secret key."""
+    """Makes and checks the subscription tokens of one secret key."""
 
     def __init__(self, secret: str) -> None:
-        self._plain = {
-            purpose: URLSafeSerializer(secret, salt=_SALT_PREFIX + purpose)
-            for purpose in Purpose
-            if purpose not in _TIMED
-        }
-        self._timed = {
-            purpose: URLSafeTimedSerializer(secret, salt=_SALT_PREFIX + purpose) for purpose in _TIMED
-        }
+        self._signer = LinkSigner(secret)
 
-    def make(self, purpose: Purpose, subscription_id: int, key: str, *, scope: str = "") -> str:
-        payload: list[Any] = [subscription_id, key]
-        if scope:
-            payload.append(scope)
-        if purpose in _TIMED:
-            return str(self._timed[purpose].dumps(payload))
-        return str(self._plain[purpose].dumps(payload))
+    def make(
+        self, purpose: Purpose, subscription_id: int, key: str, *, now: datetime, scope: str = ""
+    ) -> str:
+        return self._signer.make(KINDS[purpose], subscription_id, key, now=now, scope=scope)
 
-    def read(self, purpose: Purpose, token: str, *, scope: str = "") -> tuple[int, str]:
+    def read(self, purpose: Purpose, token: str, *, now: datetime, scope: str = "") -> tuple[int, str]:
         """The subscription id and key in ``token``; :class:`InvalidToken` when it is not genuine."""
-        if not token or len(token) > 512:
-            raise InvalidToken("this link is not valid")
-        try:
-            if purpose in _TIMED:
-                payload = self._timed[purpose].loads(token, max_age=_TIMED[purpose])
-            else:
-                payload = self._plain[purpose].loads(token)
-        except SignatureExpired as exc:
-            raise InvalidToken("this link has expired", expired=True) from exc
-        except BadSignature as exc:
-            raise InvalidToken("this link is not valid") from exc
-        expected = 3 if scope else 2
-        if (
-            not isinstance(payload, list)
-            or len(payload) != expected
-            or not isinstance(payload[0], int)
-            or not isinstance(payload[1], str)
-            or (scope and payload[2] != scope)
-        ):
-            raise InvalidToken("this link is not valid")
-        return payload[0], payload[1]
+        return self._signer.read(KINDS[purpose], token, now=now, scope=scope)
 
 
-__all__ = ["CONFIRM_MAX_AGE_SECONDS", "FORM_MAX_AGE_SECONDS", "InvalidToken", "Purpose", "Tokens"]
+__all__ = ["CONFIRM_LINK_LIFETIME", "FORM_TOKEN_LIFETIME", "KINDS", "InvalidToken", "Purpose", "Tokens"]

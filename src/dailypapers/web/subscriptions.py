@@ -46,7 +46,7 @@ from dailypapers.digest.tokens import InvalidToken, Purpose, Tokens
 from dailypapers.errors import DailyPapersError
 from dailypapers.models import Subscription
 from dailypapers.signing import mail_is_public, secret_key
-from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
+from dailypapers.web.deps import Clock, NowDep, RendererDep, SessionsDep, SettingsDep
 from dailypapers.web.render import Renderer
 
 log = logging.getLogger(__name__)
@@ -142,9 +142,15 @@ def _invalid_link(renderer: Renderer, error: InvalidToken) -> HTMLResponse:
 
 
 def _subscription(
-    request: Request, settings: Settings, sessions: sessionmaker[Session], purpose: Purpose, token: str
+    request: Request,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    purpose: Purpose,
+    token: str,
+    *,
+    now: datetime,
 ) -> Subscription:
-    subscription_id, key = _tokens(request, settings).read(purpose, token)
+    subscription_id, key = _tokens(request, settings).read(purpose, token, now=now)
     with sessions() as session:
         subscription = store.get_subscription(session, subscription_id=subscription_id)
     # The same answer for a removed subscription as for a forged token: both are simply not valid.
@@ -153,15 +159,16 @@ def _subscription(
     return subscription
 
 
-def _links(tokens: Tokens, subscription: Subscription) -> tuple[str, str]:
-    manage = tokens.make(Purpose.manage, subscription.id, subscription.token_key)
-    unsubscribe = tokens.make(Purpose.unsubscribe, subscription.id, subscription.token_key)
+def _links(tokens: Tokens, subscription: Subscription, *, now: datetime) -> tuple[str, str]:
+    manage = tokens.make(Purpose.manage, subscription.id, subscription.token_key, now=now)
+    unsubscribe = tokens.make(Purpose.unsubscribe, subscription.id, subscription.token_key, now=now)
     return f"/subscriptions/manage/{manage}", f"/subscriptions/unsubscribe/{unsubscribe}"
 
 
 def manage_link(request: Request, settings: Settings, subscription: Subscription) -> str:
     """The manage page of a subscription (for the account page of its owner)."""
-    return _links(_tokens(request, settings), subscription)[0]
+    clock: Clock = request.app.state.clock  # what NowDep gives a route; manage links never expire anyway
+    return _links(_tokens(request, settings), subscription, now=clock())[0]
 
 
 def _form_values(subscription: Subscription) -> dict[str, str]:
@@ -199,8 +206,8 @@ def send_queued_mail(settings: Settings, sessions: sessionmaker[Session], outbox
 
 
 @router.get("/subscribe")
-def subscribe_form(request: Request, settings: SettingsDep, renderer: RendererDep) -> Response:
-    form_token = _tokens(request, settings).make(Purpose.form, 0, "", scope="subscribe")
+def subscribe_form(request: Request, settings: SettingsDep, renderer: RendererDep, now: NowDep) -> Response:
+    form_token = _tokens(request, settings).make(Purpose.form, 0, "", now=now, scope="subscribe")
     return _page(renderer, "subscribe.html", form=DEFAULT_FORM, form_token=form_token)
 
 
@@ -237,9 +244,9 @@ def subscribe_submit(
         "timezone": timezone,
         "send_hour": send_hour,
     }
-    fresh_token = tokens.make(Purpose.form, 0, "", scope="subscribe")
+    fresh_token = tokens.make(Purpose.form, 0, "", now=now, scope="subscribe")
     try:
-        tokens.read(Purpose.form, form_token, scope="subscribe")
+        tokens.read(Purpose.form, form_token, now=now, scope="subscribe")
     except InvalidToken:
         return _page(
             renderer,
@@ -287,14 +294,19 @@ def _utc(now: datetime) -> datetime:
 
 @router.get("/subscriptions/confirm/{token}")
 def confirm_page(
-    token: str, request: Request, settings: SettingsDep, sessions: SessionsDep, renderer: RendererDep
+    token: str,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    renderer: RendererDep,
+    now: NowDep,
 ) -> Response:
     try:
-        subscription = _subscription(request, settings, sessions, Purpose.confirm, token)
+        subscription = _subscription(request, settings, sessions, Purpose.confirm, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(renderer, exc)
     if subscription.status != "pending":
-        manage_url, _ = _links(_tokens(request, settings), subscription)
+        manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
         return _message(
             renderer,
             "Already confirmed",
@@ -320,14 +332,14 @@ def confirm_submit(
     now: NowDep,
 ) -> Response:
     try:
-        subscription = _subscription(request, settings, sessions, Purpose.confirm, token)
+        subscription = _subscription(request, settings, sessions, Purpose.confirm, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(renderer, exc)
     with sessions.begin() as session:
         current = store.get_subscription(session, subscription_id=subscription.id)
         if current is not None:
             store.confirm_subscription(session, subscription=current, now=_utc(now))
-    manage_url, _ = _links(_tokens(request, settings), subscription)
+    manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
     return RedirectResponse(f"{manage_url}?confirmed=1", status_code=303, headers=NO_STORE)
 
 
@@ -352,13 +364,14 @@ def _manage_page(
     renderer: Renderer,
     subscription: Subscription,
     *,
+    now: datetime,
     notice: str = "",
     form: dict[str, str] | None = None,
     problems: list[str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     tokens = _tokens(request, settings)
-    manage_url, unsubscribe_url = _links(tokens, subscription)
+    manage_url, unsubscribe_url = _links(tokens, subscription, now=now)
     return _page(
         renderer,
         "manage.html",
@@ -371,20 +384,27 @@ def _manage_page(
         problems=problems or [],
         manage_url=manage_url,
         unsubscribe_url=unsubscribe_url,
-        form_token=tokens.make(Purpose.form, subscription.id, subscription.token_key, scope="manage"),
+        form_token=tokens.make(
+            Purpose.form, subscription.id, subscription.token_key, now=now, scope="manage"
+        ),
     )
 
 
 @router.get("/subscriptions/manage/{token}")
 def manage_page(
-    token: str, request: Request, settings: SettingsDep, sessions: SessionsDep, renderer: RendererDep
+    token: str,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    renderer: RendererDep,
+    now: NowDep,
 ) -> Response:
     try:
-        subscription = _subscription(request, settings, sessions, Purpose.manage, token)
+        subscription = _subscription(request, settings, sessions, Purpose.manage, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(renderer, exc)
     notice = next((text for key, text in NOTICES.items() if request.query_params.get(key)), "")
-    return _manage_page(request, settings, renderer, subscription, notice=notice)
+    return _manage_page(request, settings, renderer, subscription, now=now, notice=notice)
 
 
 @router.post("/subscriptions/manage/{token}")
@@ -409,13 +429,13 @@ def manage_submit(
 ) -> Response:
     tokens = _tokens(request, settings)
     try:
-        subscription = _subscription(request, settings, sessions, Purpose.manage, token)
-        form_id, form_key = tokens.read(Purpose.form, form_token, scope="manage")
+        subscription = _subscription(request, settings, sessions, Purpose.manage, token, now=now)
+        form_id, form_key = tokens.read(Purpose.form, form_token, now=now, scope="manage")
     except InvalidToken as exc:
         return _invalid_link(renderer, exc)
     if (form_id, form_key) != (subscription.id, subscription.token_key):
         return _invalid_link(renderer, InvalidToken("this form is not valid"))
-    manage_url, _ = _links(tokens, subscription)
+    manage_url, _ = _links(tokens, subscription, now=now)
     if action == "resume":
         with sessions.begin() as session:
             current = store.get_subscription(session, subscription_id=subscription.id)
@@ -442,6 +462,7 @@ def manage_submit(
             settings,
             renderer,
             subscription,
+            now=now,
             form=form,
             problems=describe_problems(exc.problems),
             status=400,
@@ -463,13 +484,18 @@ def manage_submit(
 
 @router.get("/subscriptions/unsubscribe/{token}")
 def unsubscribe_page(
-    token: str, request: Request, settings: SettingsDep, sessions: SessionsDep, renderer: RendererDep
+    token: str,
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    renderer: RendererDep,
+    now: NowDep,
 ) -> Response:
     try:
-        subscription = _subscription(request, settings, sessions, Purpose.unsubscribe, token)
+        subscription = _subscription(request, settings, sessions, Purpose.unsubscribe, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(renderer, exc)
-    manage_url, _ = _links(_tokens(request, settings), subscription)
+    manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
     if subscription.status == "unsubscribed":
         return _message(
             renderer,
@@ -498,14 +524,14 @@ def unsubscribe_submit(
 ) -> Response:
     """One click (RFC 8058) or the confirm button: either way the token alone decides."""
     try:
-        subscription = _subscription(request, settings, sessions, Purpose.unsubscribe, token)
+        subscription = _subscription(request, settings, sessions, Purpose.unsubscribe, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(renderer, exc)
     with sessions.begin() as session:
         current = store.get_subscription(session, subscription_id=subscription.id)
         if current is not None:
             store.unsubscribe(session, subscription=current, now=_utc(now))
-    manage_url, _ = _links(_tokens(request, settings), subscription)
+    manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
     return _message(
         renderer,
         "You are unsubscribed",
