@@ -239,6 +239,12 @@ def merge_local_paper(session: Session, *, local_id: str, arxiv_id: str, now: da
     a submission of its own, that one stays). The local id becomes an alias of the arXiv paper, so
     links to it keep working. This is the one write that spans the community tables: a merge must move
     them in the same transaction as the paper, or a vote could end up pointing at nothing.
+
+    A local id can be absorbed more than once: once the arXiv paper takes a new title, reading the
+    listing again re-creates the local paper under the same id, and the next record with the old title
+    absorbs it again. A local id has one alias, to the paper it was last absorbed into: an alias row
+    already there for it (to this paper or another) is pointed at ``arxiv_id``, never inserted twice,
+    and its ``created_at`` becomes the time of this merge.
     """
     local = session.execute(select(PAPERS).where(PAPERS.c.id == local_id)).mappings().first()
     if local is None:
@@ -262,7 +268,13 @@ def merge_local_paper(session: Session, *, local_id: str, arxiv_id: str, now: da
         session.execute(update(table).where(table.c.paper_id == local_id).values(paper_id=arxiv_id))
     _merge_activity(session, local_id, arxiv_id)
     session.execute(delete(PAPERS).where(PAPERS.c.id == local_id))
-    session.execute(insert(ALIASES), [{"id": local_id, "paper_id": arxiv_id, "created_at": now}])
+    alias = upsert_insert(session, ALIASES).values(id=local_id, paper_id=arxiv_id, created_at=now)
+    session.execute(
+        alias.on_conflict_do_update(
+            index_elements=[ALIASES.c.id],
+            set_={"paper_id": alias.excluded.paper_id, "created_at": alias.excluded.created_at},
+        )
+    )
 
 
 def _move_unique_rows(session: Session, table: Table, key: str, old_id: str, new_id: str) -> None:
