@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from dailypapers.community import discussion
 from dailypapers.config import Settings
 from dailypapers.models import ApiToken, Comment, ModerationAction, User, UserSession, Vote
-from dailypapers.web import account_page, accounts, community
+from dailypapers.web import account_page, community, sign_in
 from tests.community.support import HF_PAPER, NOW, Clock, app_client, csrf_of, log_in, make_token, make_user
 from tests.web.pagecheck import assert_page_hygiene, parse, text_of
 
-FORM_ROUTERS = (accounts.router, account_page.router, community.router)
+FORM_ROUTERS = (sign_in.router, account_page.router, community.router)
 
 
 def post_routes() -> list[str]:

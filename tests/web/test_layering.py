@@ -97,14 +97,14 @@ def route_module_imports() -> set[tuple[str, str]]:
 
 def test_the_route_modules_are_found() -> None:
     routed = {name for name in _module_names() if defines_routes(_tree(name))}
-    assert {"accounts", "account_page", "api", "api_community", "community", "pages", "submit"} <= routed
+    assert {"sign_in", "account_page", "api", "api_community", "community", "pages", "submit"} <= routed
     assert not {"app", "auth", "common", "deps", "render"} & routed
 
 
 def test_every_spelling_of_an_import_is_seen() -> None:
     source = (
         "import dailypapers.web.pages\n"
-        "from dailypapers.web.accounts import render_page\n"
+        "from dailypapers.web.sign_in import render_page\n"
         "from dailypapers.web import community, render\n"
         "from . import api\n"
         "from .submit import x\n"
@@ -112,7 +112,7 @@ def test_every_spelling_of_an_import_is_seen() -> None:
         "    from dailypapers.web.search_page import y\n"
         "from dailypapers.webhooks import z\n"
     )
-    known = {"pages", "accounts", "community", "render", "api", "submit", "search_page", "hooks"}
+    known = {"pages", "sign_in", "community", "render", "api", "submit", "search_page", "hooks"}
     assert web_imports(ast.parse(source), known) == known - {"hooks"}
 
 

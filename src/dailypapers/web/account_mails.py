@@ -1,6 +1,6 @@
 """Mails about an account (address confirmation, password reset), queued to go out after the response.
 
-Shared by the sign-up and reset pages (``accounts.py``) and the account page (``account_page.py``). Each
+Shared by the sign-up and reset pages (``sign_in.py``) and the account page (``account_page.py``). Each
 mail is a background task, as the subscription pages' mails are, so that no page waits on the mail
 server; a mail that fails is logged, and the person can ask for it again.
 """

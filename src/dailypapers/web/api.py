@@ -26,7 +26,7 @@ from dailypapers.web.cache import CachedPage, make_page, serve_cached
 from dailypapers.web.common import CategoryQuery, PaperIdPath, canonical_id, card_score
 from dailypapers.web.deps import NowDep, PageCacheDep, SearchDep, SessionDep, SessionsDep
 from dailypapers.web.errors import PaperMoved
-from dailypapers.web.periods import Period, PeriodError, PeriodKind, parse_period
+from dailypapers.web.periods import FeedPeriod, PeriodError, PeriodKind, parse_period
 from dailypapers.web.render import paper_path
 from dailypapers.web.schemas import (
     DailyPaper,
@@ -86,7 +86,7 @@ def _redirect_if_merged(request: Request, session: Session, paper_id: str, suffi
         raise PaperMoved(location, permanent=True)
 
 
-def _period(date: str | None, week: str | None, month: str | None) -> Period | None:
+def _period(date: str | None, week: str | None, month: str | None) -> FeedPeriod | None:
     given = [
         (kind, value)
         for kind, value in ((PeriodKind.day, date), (PeriodKind.week, week), (PeriodKind.month, month))

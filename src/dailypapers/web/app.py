@@ -27,12 +27,12 @@ from dailypapers.search.runtime import make_search_service
 from dailypapers.upstream import PaperFetcher
 from dailypapers.web import (
     account_page,
-    accounts,
     api,
     api_community,
     community,
     pages,
     search_page,
+    sign_in,
     submit,
     subscriptions,
     syndication,
@@ -144,7 +144,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(search_page.router)
     app.include_router(subscriptions.router)
-    app.include_router(accounts.router)
+    app.include_router(sign_in.router)
     app.include_router(account_page.router)
     app.include_router(community.router)
     app.include_router(submit.router)

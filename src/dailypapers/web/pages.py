@@ -20,9 +20,8 @@ from starlette.responses import Response
 
 from dailypapers import store, trending
 from dailypapers.community.discussion import build_threads, count_shown, thread_page
-from dailypapers.ingest.arxiv_ids import abs_url, html_url, pdf_url
 from dailypapers.models import Paper
-from dailypapers.serialize import paper_to_bibtex
+from dailypapers.serialize import external_links, paper_to_bibtex
 from dailypapers.store.community import Counts
 from dailypapers.store.feeds import FeedOrder, PaperCard
 from dailypapers.web.auth import Personal, serve_page
@@ -45,7 +44,7 @@ from dailypapers.web.deps import (
 )
 from dailypapers.web.errors import PaperMoved
 from dailypapers.web.images import avatar_svg, thumbnail_svg
-from dailypapers.web.periods import Period, PeriodKind, parse_period
+from dailypapers.web.periods import FeedPeriod, PeriodKind, parse_period
 from dailypapers.web.render import hf_discussion_url, is_http_url, paper_path, short_authors
 
 router = APIRouter(include_in_schema=False)
@@ -93,7 +92,7 @@ def _feed_context(
     sessions: Any,
     *,
     kind: PeriodKind,
-    period: Period | None,
+    period: FeedPeriod | None,
     today: date,
     sort: FeedOrder,
     category: str | None,
@@ -105,7 +104,7 @@ def _feed_context(
             day = day or store.newest_feed_day(session, category=category)
             if day is None:
                 return {"period": None, "cards": [], "total": 0}
-            period = Period.containing(kind, day)
+            period = FeedPeriod.containing(kind, day)
         offset = (page - 1) * FEED_PAGE_SIZE
         cards = store.feed_cards(
             session,
@@ -129,8 +128,8 @@ def _feed_context(
         "cards": cards,
         "total": total,
         "rank_offset": offset,
-        "previous": Period.containing(kind, before) if before else None,
-        "next": Period.containing(kind, after) if after else None,
+        "previous": FeedPeriod.containing(kind, before) if before else None,
+        "next": FeedPeriod.containing(kind, after) if after else None,
         "categories": categories,
     }
 
@@ -140,7 +139,7 @@ def _render_feed(
     sessions: Any,
     *,
     kind: PeriodKind,
-    period: Period | None,
+    period: FeedPeriod | None,
     today: date,
     sort: FeedOrder,
     category: str | None,
@@ -172,7 +171,7 @@ def _render_feed(
         view=view,
         params={"sort": None if sort is FeedOrder.upvotes else sort.value, "category": category},
         kinds=[
-            (k, Period.containing(k, context["anchor"]) if shown else None)
+            (k, FeedPeriod.containing(k, context["anchor"]) if shown else None)
             for k in (PeriodKind.day, PeriodKind.week, PeriodKind.month)
         ],
         **context,
@@ -187,7 +186,7 @@ async def _feed(
     cache: Any,
     *,
     kind: PeriodKind,
-    period: Period | None,
+    period: FeedPeriod | None,
     now: datetime,
     sort: FeedOrder,
     category: str | None,
@@ -360,18 +359,12 @@ def _stored_paper(session: Session, paper_id: str) -> Paper:
     raise HTTPException(404, f"There is no paper {paper_id!r} here.")
 
 
+_LINK_LABELS = {"abs": "arXiv page", "pdf": "PDF", "html": "HTML", "doi": "DOI"}
+
+
 def _outside_links(paper: Paper) -> list[tuple[str, str]]:
     """The paper elsewhere, as (label, URL): its arXiv page, PDF and HTML, and its DOI."""
-    links: list[tuple[str, str]] = []
-    if paper.arxiv_id:
-        links += [
-            ("arXiv page", abs_url(paper.arxiv_id)),
-            ("PDF", pdf_url(paper.arxiv_id)),
-            ("HTML", html_url(paper.arxiv_id)),
-        ]
-    if paper.doi:
-        links.append(("DOI", f"https://doi.org/{paper.doi}"))
-    return links
+    return [(_LINK_LABELS[kind], url) for kind, url in external_links(paper.arxiv_id, paper.doi).items()]
 
 
 def _score_now(paper: Paper, counts: Counts, now: datetime) -> trending.TrendingScore | None:

@@ -6,7 +6,7 @@ The calendar of Python's ``date`` ends on 31 December 9999, inside ISO week 9999
 2 January 10000). A feed page shows tabs for the day, week and month around the day it shows, so a day,
 week or month is accepted only when its week and month both fit: ``LAST_DAY`` is the last such day.
 Past it, ``PeriodOutOfRange`` says so in words (404 on pages, 422 in the API) instead of the
-``OverflowError`` that date arithmetic would raise. ``Period.containing`` never overflows: at the end of
+``OverflowError`` that date arithmetic would raise. ``FeedPeriod.containing`` never overflows: at the end of
 the calendar a week is cut short, so that links built from data near the edge cannot fail either.
 """
 
@@ -46,13 +46,13 @@ class PeriodOutOfRange(PeriodError):
 
 
 @dataclass(frozen=True, slots=True)
-class Period:
+class FeedPeriod:
     kind: PeriodKind
     start: date
     end: date
 
     @classmethod
-    def containing(cls, kind: PeriodKind, day: date) -> Period:
+    def containing(cls, kind: PeriodKind, day: date) -> FeedPeriod:
         if kind is PeriodKind.day:
             return cls(kind, day, day)
         if kind is PeriodKind.week:
@@ -100,11 +100,11 @@ class Period:
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
 
-    def is_just_before(self, other: Period) -> bool:
+    def is_just_before(self, other: FeedPeriod) -> bool:
         """Whether ``other`` is the very next period of this kind (no period between the two)."""
         return self.end < date.max and self.end + timedelta(days=1) == other.start
 
-    def is_just_after(self, other: Period) -> bool:
+    def is_just_after(self, other: FeedPeriod) -> bool:
         """Whether ``other`` is the period of this kind right before this one."""
         return other.is_just_before(self)
 
@@ -123,7 +123,7 @@ def parse_day(value: str) -> date:
     raise PeriodError(f"{value!r} is not a date: use YYYY-MM-DD, for example 2026-07-31")
 
 
-def parse_week(value: str) -> Period:
+def parse_week(value: str) -> FeedPeriod:
     match = _WEEK.match(value.strip())
     if match:
         try:
@@ -133,22 +133,22 @@ def parse_week(value: str) -> Period:
         else:
             if start > LAST_DAY:
                 raise PeriodOutOfRange(f"Week {int(match.group(2))} of {start.year}")
-            return Period(PeriodKind.week, start, start + timedelta(days=6))
+            return FeedPeriod(PeriodKind.week, start, start + timedelta(days=6))
     raise PeriodError(
         f"{value!r} is not an ISO week: use YYYY-Www, for example 2026-W31 (weeks 01 to 52 or 53)"
     )
 
 
-def parse_month(value: str) -> Period:
+def parse_month(value: str) -> FeedPeriod:
     match = _MONTH.match(value.strip())
     if match and 1 <= int(match.group(2)) <= 12 and int(match.group(1)) >= 1:
-        return Period.containing(PeriodKind.month, date(int(match.group(1)), int(match.group(2)), 1))
+        return FeedPeriod.containing(PeriodKind.month, date(int(match.group(1)), int(match.group(2)), 1))
     raise PeriodError(f"{value!r} is not a month: use YYYY-MM, for example 2026-07")
 
 
-def parse_period(kind: PeriodKind, value: str) -> Period:
+def parse_period(kind: PeriodKind, value: str) -> FeedPeriod:
     if kind is PeriodKind.day:
-        return Period.containing(kind, parse_day(value))
+        return FeedPeriod.containing(kind, parse_day(value))
     if kind is PeriodKind.week:
         return parse_week(value)
     return parse_month(value)
@@ -156,7 +156,7 @@ def parse_period(kind: PeriodKind, value: str) -> Period:
 
 __all__ = [
     "LAST_DAY",
-    "Period",
+    "FeedPeriod",
     "PeriodError",
     "PeriodKind",
     "PeriodOutOfRange",
