@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.config import Settings
 from dailypapers.digest.render import MailRenderer
-from dailypapers.digest.schedule import ScheduledJobs, build_scheduler
 from dailypapers.models import FeedEntry
+from dailypapers.scheduler import ScheduledJobs, build_scheduler
 from tests.digest.conftest import Clock, add_subscriber
 from tests.digest.smtp import SmtpServer
 from tests.replay import ReplayServer, Reply, arxiv_id_list_route

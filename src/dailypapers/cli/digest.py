@@ -6,8 +6,6 @@ commands share its settings, database handling and translation of errors into on
 
 from __future__ import annotations
 
-import logging
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +19,7 @@ from dailypapers.cli.common import (
     AsJson,
     Group,
     Runtime,
+    app,
     console,
     err_console,
     parse_day,
@@ -44,7 +43,7 @@ from dailypapers.digest.tokens import Tokens
 from dailypapers.errors import ConfigurationError, NotFoundError, SubscriptionError
 from dailypapers.mail import make_mailer
 from dailypapers.models import Subscription
-from dailypapers.signing import check_serving, mail_is_public, secret_key
+from dailypapers.signing import mail_is_public, secret_key
 
 digest_app = typer.Typer(cls=Group, help="Compose, preview and send digests by mail.", no_args_is_help=True)
 subscribers_app = typer.Typer(
@@ -486,58 +485,8 @@ def subscribers_remove(
     console.print(f"Removed {address}.", highlight=False)
 
 
-# --------------------------------------------------------------------------------------------------
-# run
-# --------------------------------------------------------------------------------------------------
+app.add_typer(digest_app, name="digest")
+app.add_typer(subscribers_app, name="subscribers")
 
 
-def run(
-    ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
-) -> None:
-    """Serve the site and, on a schedule, fetch new papers, update search and send due digests."""
-    import uvicorn
-
-    from dailypapers.digest.schedule import ScheduledJobs, build_scheduler
-    from dailypapers.ingest.arxiv_ids import validate_category
-    from dailypapers.web.app import create_app
-
-    rt = runtime(ctx)
-    settings = rt.settings
-    check_serving(settings, host)
-    for category in settings.fetch_categories:
-        try:
-            validate_category(category)
-        except ValueError as exc:
-            raise ConfigurationError(f"DAILYPAPERS_FETCH_CATEGORIES: {exc}") from None
-    _ = rt.engine  # create or upgrade the schema before anything runs
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-        )
-    jobs = ScheduledJobs(settings, rt.sessions)
-    scheduler = build_scheduler(jobs, settings)
-    err_console.print(
-        f"Mail goes to {jobs.mailer.description}; fetching "
-        + (
-            f"every {settings.fetch_interval_minutes} min"
-            if settings.fetch_interval_minutes and (settings.fetch_categories or settings.fetch_hf)
-            else "is off"
-        ),
-        highlight=False,
-    )
-    scheduler.start()
-    try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
-    finally:
-        scheduler.shutdown(wait=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(digest_app, name="digest")
-    app.add_typer(subscribers_app, name="subscribers")
-    app.command("run")(run)
-
-
-__all__ = ["digest_app", "register", "run", "subscribers_app"]
+__all__ = ["digest_app", "subscribers_app"]

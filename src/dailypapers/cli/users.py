@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dailypapers import store
-from dailypapers.cli.common import AsJson, Group, console, print_json, runtime
+from dailypapers.cli.common import AsJson, Group, app, console, print_json, runtime
 from dailypapers.community import accounts, moderation
 from dailypapers.community.passwords import password_problem
 from dailypapers.errors import ConfigurationError, InvalidInput
@@ -155,8 +155,7 @@ def users_role(
     console.print(f"{username} is now {role}.", highlight=False)
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(users_app, name="users")
+app.add_typer(users_app, name="users")
 
 
-__all__ = ["register", "users_app"]
+__all__ = ["users_app"]
