@@ -362,16 +362,7 @@ def reset_password(
     """Set a new password through a reset link. The link dies with the old password, and every session
     of the account ends: whoever had the old password, or a stolen cookie, is out."""
     user = reset_link_user(session, credentials, token=token, now=now)
-    if problem := password_problem(password, username=user.username, email=user.email):
-        raise InvalidInput({"password": problem})
-    store.set_password(
-        session,
-        user_id=user.id,
-        password_hash=hash_password(password),
-        security_stamp=new_security_stamp(),
-        now=now,
-    )
-    store.delete_sessions(session, user_id=user.id)
+    _replace_password(session, user, password, field="password", now=now)
     # Receiving the link proves the address too.
     store.mark_verified(session, user_id=user.id, email=user.email, now=now)
     return user
@@ -383,22 +374,27 @@ def change_password(
     """Change the password of a signed-in account; every other session of it ends."""
     if not verify_password(user.password_hash, current):
         raise InvalidInput({"current_password": "This is not your current password."})
-    if problem := password_problem(new, username=user.username, email=user.email):
-        raise InvalidInput({"new_password": problem})
-    store.set_password(
-        session,
-        user_id=user.id,
-        password_hash=hash_password(new),
-        security_stamp=new_security_stamp(),
-        now=now,
-    )
-    store.delete_sessions(session, user_id=user.id, keep=keep_session)
+    _replace_password(session, user, new, field="new_password", now=now, keep_session=keep_session)
 
 
 def set_password_directly(session: Session, *, user: User, password: str, now: datetime) -> None:
     """For the operator (``dailypapers users create``): no current password needed."""
+    _replace_password(session, user, password, field="password", now=now)
+
+
+def _replace_password(
+    session: Session,
+    user: User,
+    password: str,
+    *,
+    field: str,
+    now: datetime,
+    keep_session: str | None = None,
+) -> None:
+    """Give ``user`` a new password (refused, under ``field``, when it is too weak) and a new security
+    stamp, which ends reset links made before; every session ends but ``keep_session``."""
     if problem := password_problem(password, username=user.username, email=user.email):
-        raise InvalidInput({"password": problem})
+        raise InvalidInput({field: problem})
     store.set_password(
         session,
         user_id=user.id,
@@ -406,7 +402,7 @@ def set_password_directly(session: Session, *, user: User, password: str, now: d
         security_stamp=new_security_stamp(),
         now=now,
     )
-    store.delete_sessions(session, user_id=user.id)
+    store.delete_sessions(session, user_id=user.id, keep=keep_session)
 
 
 # --------------------------------------------------------------------------------------------------
