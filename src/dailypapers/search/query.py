@@ -95,6 +95,38 @@ def _add_author(query: ParsedQuery, value: str) -> None:
         )
 
 
+def _add_filter(
+    query: ParsedQuery, match: re.Match[str], words: list[str], date_values: dict[str, str]
+) -> None:
+    """Read one ``name:value`` piece into ``query``: a filter, or words when it is a URL, an arXiv id or
+    no filter we know (``date_values`` keeps the dates as typed, in case since: and until: are swapped)."""
+    name = match.group("name").lower()
+    value = (match.group("qvalue") if match.group("qvalue") is not None else match.group("value")) or ""
+    value = value.strip()
+    if name in {"http", "https"}:
+        words.append(match.group(0))
+    elif name in KNOWN_FILTERS and not value:
+        query.notices.append(f"{name}: has no value after it; ignored.")
+    elif name == "author":
+        _add_author(query, value)
+    elif name in {"cat", "category"}:
+        query.categories.append(value)
+    elif name in {"since", "until"}:
+        parsed = _parse_date(value, end=name == "until")
+        if parsed is None:
+            query.notices.append(f"{name}:{value} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD); ignored.")
+        else:
+            date_values[name] = value
+            setattr(query, name, parsed)
+    elif parse_arxiv_id(match.group(0)):
+        words.append(match.group(0))
+    else:
+        query.notices.append(
+            f"Unknown filter {name}: searched as text. Filters: author:, cat: (or category:), since:, until:."
+        )
+        words.append(f"{name} {value}")
+
+
 def parse_query(raw: str) -> ParsedQuery:
     query = ParsedQuery(raw=raw)
     if len(raw) > MAX_QUERY_CHARS:
@@ -105,36 +137,7 @@ def parse_query(raw: str) -> ParsedQuery:
     date_values: dict[str, str] = {}
     for match in _PIECE.finditer(raw):
         if match.group("filter"):
-            name = match.group("name").lower()
-            value = (
-                match.group("qvalue") if match.group("qvalue") is not None else match.group("value")
-            ) or ""
-            value = value.strip()
-            if name in {"http", "https"}:
-                words.append(match.group(0))
-            elif name in KNOWN_FILTERS and not value:
-                query.notices.append(f"{name}: has no value after it; ignored.")
-            elif name == "author":
-                _add_author(query, value)
-            elif name in {"cat", "category"}:
-                query.categories.append(value)
-            elif name in {"since", "until"}:
-                parsed = _parse_date(value, end=name == "until")
-                if parsed is None:
-                    query.notices.append(
-                        f"{name}:{value} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD); ignored."
-                    )
-                else:
-                    date_values[name] = value
-                    setattr(query, name, parsed)
-            elif parse_arxiv_id(match.group(0)):
-                words.append(match.group(0))
-            else:
-                query.notices.append(
-                    f"Unknown filter {name}: searched as text. "
-                    "Filters: author:, cat: (or category:), since:, until:."
-                )
-                words.append(f"{name} {value}")
+            _add_filter(query, match, words, date_values)
         elif match.group("phrase") is not None:
             phrase = " ".join(match.group("phrase").split())
             if phrase:
