@@ -143,25 +143,11 @@ def validate_subscription(
     except ValueError:
         problems["selection"] = "choose trending or new"
         clean_selection = Selection.trending
-    clean_categories: list[str] = []
-    for category in _split_list(categories):
-        try:
-            validate_category(category)
-        except ValueError as exc:
-            problems["categories"] = str(exc).split(";")[0]
-            break
-        if category not in clean_categories:
-            clean_categories.append(category)
-    if len(clean_categories) > MAX_CATEGORIES:
-        problems["categories"] = f"at most {MAX_CATEGORIES} categories"
-    lists: dict[str, tuple[str, ...]] = {}
-    for field, raw in (("keywords", keywords), ("exclude_keywords", exclude_keywords)):
-        values = normalise_keywords(_split_list(raw))
-        if len(values) > MAX_KEYWORDS:
-            problems[field] = f"at most {MAX_KEYWORDS} keywords"
-        elif any(len(k) > MAX_KEYWORD_CHARS for k in values):
-            problems[field] = f"each keyword has at most {MAX_KEYWORD_CHARS} characters"
-        lists[field] = values
+    clean_categories = _categories(categories, problems)
+    lists = {
+        field: _keywords(raw, field, problems)
+        for field, raw in (("keywords", keywords), ("exclude_keywords", exclude_keywords))
+    }
     clean_max = _integer(max_papers, 1, MAX_PAPERS, "max_papers", problems)
     clean_hour = _integer(send_hour, 0, 23, "send_hour", problems)
     try:
@@ -177,13 +163,39 @@ def validate_subscription(
         name=clean_name,
         frequency=clean_frequency,
         selection=clean_selection,
-        categories=tuple(clean_categories),
+        categories=clean_categories,
         keywords=lists["keywords"],
         exclude_keywords=lists["exclude_keywords"],
         max_papers=clean_max,
         timezone=clean_zone,
         send_hour=clean_hour,
     )
+
+
+def _categories(raw: str | Iterable[str] | None, problems: dict[str, str]) -> tuple[str, ...]:
+    """The arXiv categories asked for, each once, in order; the first bad one is a problem."""
+    clean: list[str] = []
+    for category in _split_list(raw):
+        try:
+            validate_category(category)
+        except ValueError as exc:
+            problems["categories"] = str(exc).split(";")[0]
+            break
+        if category not in clean:
+            clean.append(category)
+    if len(clean) > MAX_CATEGORIES:
+        problems["categories"] = f"at most {MAX_CATEGORIES} categories"
+    return tuple(clean)
+
+
+def _keywords(raw: str | Iterable[str] | None, field: str, problems: dict[str, str]) -> tuple[str, ...]:
+    """A keyword list, normalised; too many or too long a keyword is a problem under ``field``."""
+    values = normalise_keywords(_split_list(raw))
+    if len(values) > MAX_KEYWORDS:
+        problems[field] = f"at most {MAX_KEYWORDS} keywords"
+    elif any(len(k) > MAX_KEYWORD_CHARS for k in values):
+        problems[field] = f"each keyword has at most {MAX_KEYWORD_CHARS} characters"
+    return values
 
 
 def _integer(value: int | str, low: int, high: int, field: str, problems: dict[str, str]) -> int:
