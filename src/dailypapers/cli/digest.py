@@ -1,7 +1,7 @@
-"""The ``digest``, ``subscribers`` and ``run`` commands: thin wrappers over :mod:`dailypapers.digest`.
+"""The ``digest`` and ``subscribers`` commands: thin wrappers over :mod:`dailypapers.digest`.
 
-Registered on the main app by :func:`register` (called at the end of :mod:`dailypapers.cli`), so the
-commands share its settings, database handling and translation of errors into one line and an exit code.
+Both groups are added to the one app of :mod:`dailypapers.cli.common`, so the commands share its settings,
+database handling and translation of errors into one line and an exit code.
 """
 
 from __future__ import annotations
