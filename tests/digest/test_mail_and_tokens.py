@@ -49,9 +49,6 @@ def test_tokens_are_bound_to_their_purpose_key_and_secret() -> None:
             payload[:-1] + ("A" if payload[-1] != "A" else "B") + "." + signature,
             now=SATURDAY,
         )
-    form = tokens.make(Purpose.form, 7, "key-7", now=SATURDAY, scope="manage")
-    with pytest.raises(InvalidToken):
-        tokens.read(Purpose.form, form, now=SATURDAY, scope="subscribe")
 
 
 def test_confirmation_links_expire_after_a_week_of_the_callers_clock_not_the_systems() -> None:
@@ -69,21 +66,10 @@ def test_confirmation_links_expire_after_a_week_of_the_callers_clock_not_the_sys
         assert tokens.read(Purpose.confirm, token, now=SATURDAY + timedelta(days=1)) == (1, "k")
 
 
-def test_form_tokens_expire_after_a_day_of_the_callers_clock() -> None:
-    tokens = Tokens(SECRET)
-    day = timedelta(days=1)
-    with time_machine.travel(SATURDAY, tick=False):
-        token = tokens.make(Purpose.form, 0, "", now=SATURDAY, scope="subscribe")
-        assert tokens.read(Purpose.form, token, now=SATURDAY + day, scope="subscribe") == (0, "")
-        with pytest.raises(InvalidToken) as caught:
-            tokens.read(Purpose.form, token, now=SATURDAY + day + timedelta(seconds=1), scope="subscribe")
-        assert caught.value.expired
-
-
 def _token_of_the_old_code(purpose: str, payload: list[object]) -> str:
     """A subscription token exactly as the code before the shared signer made it."""
     salt = "dailypapers.subscription." + purpose
-    if purpose in ("confirm", "form"):
+    if purpose == "confirm":
         return str(URLSafeTimedSerializer(SECRET, salt=salt).dumps(payload))
     return str(URLSafeSerializer(SECRET, salt=salt).dumps(payload))
 
@@ -101,30 +87,24 @@ def test_manage_and_unsubscribe_links_already_in_mailboxes_keep_working(purpose:
             tokens.read(other, old, now=SATURDAY)
 
 
-def test_confirmation_and_form_tokens_of_the_old_format_still_read_until_they_expire() -> None:
+def test_confirmation_tokens_of_the_old_format_still_read_until_they_expire() -> None:
     tokens = Tokens(SECRET)
     with time_machine.travel(SATURDAY, tick=False):  # the old format took its time from the system clock
         confirm = _token_of_the_old_code("confirm", [1, "k"])
-        form = _token_of_the_old_code("form", [1, "k", "manage"])
     with time_machine.travel(SATURDAY + timedelta(days=30), tick=False):
         assert tokens.read(Purpose.confirm, confirm, now=SATURDAY + timedelta(days=7)) == (1, "k")
-        assert tokens.read(Purpose.form, form, now=SATURDAY + timedelta(days=1), scope="manage") == (1, "k")
     late = SATURDAY + timedelta(days=7, seconds=1)
     with pytest.raises(InvalidToken) as caught:
         tokens.read(Purpose.confirm, confirm, now=late)
     assert caught.value.expired
-    with pytest.raises(InvalidToken) as caught:
-        tokens.read(Purpose.form, form, now=SATURDAY + timedelta(days=1, seconds=1), scope="manage")
-    assert caught.value.expired
     elsewhere = Tokens("some-other-secret-of-enough-length-000000")
-    for reader, purpose, token, scope in [
-        (tokens, Purpose.form, form, "subscribe"),
-        (tokens, Purpose.form, confirm, ""),
-        (tokens, Purpose.manage, confirm, ""),
-        (elsewhere, Purpose.confirm, confirm, ""),
+    for reader, purpose in [
+        (tokens, Purpose.manage),
+        (tokens, Purpose.unsubscribe),
+        (elsewhere, Purpose.confirm),
     ]:
         with pytest.raises(InvalidToken) as caught:
-            reader.read(purpose, token, now=SATURDAY, scope=scope)
+            reader.read(purpose, confirm, now=SATURDAY)
         assert not caught.value.expired
 
 

@@ -23,9 +23,12 @@ from dailypapers.digest.render import MailRenderer
 from dailypapers.digest.tokens import Purpose, Tokens
 from dailypapers.models import OutboxMessage, Subscription
 from dailypapers.web.app import create_app
+from dailypapers.web.auth import CSRF_COOKIE
+from dailypapers.web.errors import CSRF_MESSAGE
+from tests.community.support import log_in, make_user
 from tests.digest.conftest import BASE_URL, FRIDAY, SATURDAY, SECRET, Clock, add_subscriber, make_sender
 from tests.digest.smtp import SmtpServer
-from tests.web.pagecheck import assert_page_hygiene
+from tests.web.pagecheck import assert_page_hygiene, parse, text_of
 
 ONE_CLICK = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -152,15 +155,45 @@ def test_the_form_rejects_bad_input_and_escapes_what_it_shows(client: TestClient
     assert smtp.sink.messages() == []
 
 
-def test_the_subscribe_form_needs_its_form_token(client: TestClient, smtp: SmtpServer) -> None:
+def test_the_subscribe_form_refuses_a_post_from_another_site(
+    client: TestClient, mail_settings: Settings, smtp: SmtpServer, papers: sessionmaker[Session]
+) -> None:
     form = form_of(client.get("/subscribe").text, "/subscribe")
-    form.update(email="victim@example.org", form_token="forged")
-    response = client.post("/subscribe", data=form)
-    assert response.status_code == 400
+    form.update(email="victim@example.org")
+    forged = client.post("/subscribe", data={**form, "csrf_token": "forged"})
+    assert forged.status_code == 403 and CSRF_MESSAGE in text_of(parse(forged))
+    # Another site's page posts from the visitor's browser without knowing its token, or with its own.
+    with TestClient(create_app(mail_settings, now=lambda: SATURDAY), base_url=BASE_URL) as other_site:
+        assert other_site.post("/subscribe", data=form).status_code == 403
+        form_of(other_site.get("/subscribe").text, "/subscribe")  # a dp_csrf cookie of its own
+        assert other_site.post("/subscribe", data=form).status_code == 403
     assert smtp.sink.messages() == []
+    with papers() as session:
+        assert session.scalars(select(Subscription)).all() == []
 
 
-def test_confirmation_links_and_form_tokens_expire_by_the_sites_clock(
+def test_a_signed_in_visitor_subscribes_with_the_token_of_their_session(
+    mail_settings: Settings, smtp: SmtpServer, papers: sessionmaker[Session]
+) -> None:
+    make_user(papers, "ada")
+    with TestClient(create_app(mail_settings, now=lambda: SATURDAY), base_url=BASE_URL) as client:
+        before = form_of(client.get("/subscribe").text, "/subscribe")  # bound to the pre-login cookie
+        assert log_in(client, "ada").status_code == 303
+        page = client.get("/subscribe")
+        tree = parse(page)
+        assert tree.xpath("//nav[@aria-label='Account']//a[@href='/account']/text()") == ["ada"]
+        form = form_of(page.text, "/subscribe")
+        assert form["csrf_token"] != before["csrf_token"]
+        form.update(email="ada@example.org")
+        stale = client.post("/subscribe", data={**form, "csrf_token": before["csrf_token"]})
+        assert stale.status_code == 403  # logging in made the token seen before it worthless
+        response = client.post("/subscribe", data=form)
+        assert response.status_code == 200 and "Check your inbox" in response.text
+    (confirmation,) = smtp.sink.messages()
+    assert confirmation["To"].addresses[0].addr_spec == "ada@example.org"
+
+
+def test_confirmation_links_expire_by_the_sites_clock(
     mail_settings: Settings, smtp: SmtpServer, papers: sessionmaker[Session], renderer: MailRenderer
 ) -> None:
     clock = Clock(SATURDAY)
@@ -173,11 +206,6 @@ def test_confirmation_links_and_form_tokens_expire_by_the_sites_clock(
         time_machine.travel(SATURDAY, tick=False),
         TestClient(create_app(mail_settings, now=clock), base_url=BASE_URL) as client,
     ):
-        form = form_of(client.get("/subscribe").text, "/subscribe")
-        clock.advance(days=1, seconds=1)
-        form.update(email="someone@example.org")
-        response = client.post("/subscribe", data=form)
-        assert response.status_code == 400 and "The form has expired" in response.text
         clock.now = SATURDAY + timedelta(days=7)
         assert client.get(confirm).status_code == 200
         clock.advance(seconds=1)
@@ -219,13 +247,14 @@ def test_one_click_unsubscribe_needs_no_session_and_refuses_forged_tokens(
             f"/subscriptions/unsubscribe/{good}", content=b"List-Unsubscribe=One-Click", headers=ONE_CLICK
         )
         assert response.status_code == 200
-        assert not fresh.cookies
+        # No session: at most the pre-login CSRF cookie that every page of the site sets for its forms.
+        assert set(fresh.cookies.keys()) <= {CSRF_COOKIE}
     with papers() as session:
         statuses = dict(session.execute(select(Subscription.email, Subscription.status)).all())
     assert statuses == {"leaving@example.org": "unsubscribed", "staying@example.org": "active"}
 
 
-def test_managing_preferences_needs_the_link_and_a_form_token(
+def test_managing_preferences_needs_the_link_and_the_sites_csrf_token(
     client: TestClient, papers: sessionmaker[Session], renderer: MailRenderer
 ) -> None:
     subscription = add_subscriber(papers, renderer, "ada@example.org")
@@ -235,7 +264,9 @@ def test_managing_preferences_needs_the_link_and_a_form_token(
     assert_page_hygiene(lxml.html.fromstring(page.text))
     form = form_of(page.text, manage)
     form.update(frequency="weekly", selection="new", keywords="graph neural network", max_papers="7")
-    assert client.post(manage, data={**form, "form_token": "forged"}).status_code == 400
+    forged = client.post(manage, data={**form, "csrf_token": "forged"})
+    assert forged.status_code == 403 and CSRF_MESSAGE in text_of(parse(forged))
+    assert client.post(manage.replace(token, token[:-2]), data=form).status_code == 400
     response = client.post(manage, data=form, follow_redirects=False)
     assert response.status_code == 303
     assert "preferences are saved" in client.get(response.headers["location"]).text

@@ -90,7 +90,11 @@ def test_subscribe_form_has_the_finish_of_the_other_forms(client: TestClient) ->
         assert help_id and form.xpath(f".//*[@id='{help_id}' and {_cls('help')}]")
     assert not form.xpath(".//br"), "fields are laid out by the stylesheet, not line breaks"
     # A form sent back with problems keeps what the reader chose: no zone is filled over it.
-    again = client.post("/subscribe", data={"email": "nobody", "timezone": "Asia/Tokyo", "form_token": "x"})
+    csrf_token = form.xpath(".//input[@name='csrf_token']/@value")[0]
+    again = client.post(
+        "/subscribe", data={"email": "nobody", "timezone": "Asia/Tokyo", "csrf_token": csrf_token}
+    )
+    assert again.status_code == 400
     zone = lxml.html.fromstring(again.text).get_element_by_id("sub-timezone")
     assert zone.get("value") == "Asia/Tokyo" and zone.get("data-browser-timezone") is None
 

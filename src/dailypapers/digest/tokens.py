@@ -1,4 +1,4 @@
-"""Signed tokens in subscription links and forms: the digest's purposes of :class:`LinkSigner`.
+"""Signed tokens in subscription links: the digest's purposes of :class:`LinkSigner`.
 
 Each purpose signs with a salt of its own, so a token made to manage a subscription cannot confirm or end
 one, and a token from one installation is worthless on another. A token carries the subscription id and
@@ -6,13 +6,15 @@ its ``token_key``; the key must still match the stored one, which makes every li
 revocable and keeps links of a deleted subscription from acting on a later one with the same id.
 
 Unsubscribe and manage links never expire: they sit in mails that people open months later, so their
-format must never change. Confirmation links expire after a week, and form tokens, which guard the forms
-against cross-site posts, after a day, both measured on the clock passed in as ``now``.
+format must never change. Confirmation links expire after a week, measured on the clock passed in as
+``now``. (The subscription pages' forms are guarded by the site's CSRF tokens, :mod:`dailypapers.web.auth`,
+not by tokens of their own.)
 
-Before their issue time moved into the payload, those two carried itsdangerous's own timestamp, which
-expired by the system clock. Tokens of that format are still read (:attr:`LinkKind.reads_timed_format`),
-under the same lifetimes and the same ``now``, so that a confirmation mail sent just before an upgrade
-still works; a week after the upgrade every one of them has expired, and that reading can go.
+Before its issue time moved into the payload, a confirmation token carried itsdangerous's own timestamp,
+which expired by the system clock. Tokens of that format are still read
+(:attr:`LinkKind.reads_timed_format`), under the same lifetime and the same ``now``, so that a
+confirmation mail sent just before an upgrade still works; a week after the upgrade every one of them has
+expired, and that reading can go.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from enum import StrEnum
 from dailypapers.signing import InvalidSignedLink, LinkKind, LinkSigner
 
 CONFIRM_LINK_LIFETIME = timedelta(days=7)
-FORM_TOKEN_LIFETIME = timedelta(days=1)
 _SALT_PREFIX = "dailypapers.subscription."
 
 
@@ -31,7 +32,6 @@ class Purpose(StrEnum):
     confirm = "confirm"
     manage = "manage"
     unsubscribe = "unsubscribe"
-    form = "form"
 
 
 KINDS = {
@@ -40,9 +40,6 @@ KINDS = {
     ),
     Purpose.manage: LinkKind(_SALT_PREFIX + Purpose.manage),
     Purpose.unsubscribe: LinkKind(_SALT_PREFIX + Purpose.unsubscribe),
-    Purpose.form: LinkKind(
-        _SALT_PREFIX + Purpose.form, lifetime=FORM_TOKEN_LIFETIME, reads_timed_format=True
-    ),
 }
 
 InvalidToken = InvalidSignedLink
@@ -55,14 +52,12 @@ class Tokens:
     def __init__(self, secret: str) -> None:
         self._signer = LinkSigner(secret)
 
-    def make(
-        self, purpose: Purpose, subscription_id: int, key: str, *, now: datetime, scope: str = ""
-    ) -> str:
-        return self._signer.make(KINDS[purpose], subscription_id, key, now=now, scope=scope)
+    def make(self, purpose: Purpose, subscription_id: int, key: str, *, now: datetime) -> str:
+        return self._signer.make(KINDS[purpose], subscription_id, key, now=now)
 
-    def read(self, purpose: Purpose, token: str, *, now: datetime, scope: str = "") -> tuple[int, str]:
+    def read(self, purpose: Purpose, token: str, *, now: datetime) -> tuple[int, str]:
         """The subscription id and key in ``token``; :class:`InvalidToken` when it is not genuine."""
-        return self._signer.read(KINDS[purpose], token, now=now, scope=scope)
+        return self._signer.read(KINDS[purpose], token, now=now)
 
 
-__all__ = ["CONFIRM_LINK_LIFETIME", "FORM_TOKEN_LIFETIME", "KINDS", "InvalidToken", "Purpose", "Tokens"]
+__all__ = ["CONFIRM_LINK_LIFETIME", "KINDS", "InvalidToken", "Purpose", "Tokens"]

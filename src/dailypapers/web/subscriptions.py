@@ -1,7 +1,8 @@
 """Pages to subscribe to digests and to manage a subscription from the links in its mails, without an account.
 
 The signed token in each link is the credential: it names the subscription and is checked against the
-subscription's current ``token_key`` (see :mod:`dailypapers.digest.tokens`). No cookie or session is used.
+subscription's current ``token_key`` (see :mod:`dailypapers.digest.tokens`). No account is needed, but a
+signed-in visitor sees the pages as theirs (header, CSRF token), like every other page of the site.
 
 * ``GET/POST /subscribe``: the form; posting it creates a pending subscription and queues the
   confirmation mail, which is then sent in the background.
@@ -12,20 +13,22 @@ subscription's current ``token_key`` (see :mod:`dailypapers.digest.tokens`). No 
   unsubscribes at once: it is the RFC 8058 one-click endpoint that mail clients call with the body
   ``List-Unsubscribe=One-Click``, and it needs nothing but the token.
 
-Forms carry a short-lived signed form token besides the link token, so a page on another site cannot
-post them (CSRF); the one-click unsubscribe needs none, as RFC 8058 requires, and is harmless to forge
-only because its token is secret. Every value shown is escaped by the templates; every value received
-is validated by :func:`dailypapers.digest.subscribers.validate_subscription`.
+The pages are the site's own (``render_page``/``message_page`` of :mod:`dailypapers.web.auth`, templates
+under ``web/templates/subscriptions/``), and so is their CSRF rule: the subscribe and manage forms carry
+the site's ``csrf_token`` (bound to the session, or to the ``dp_csrf`` cookie before log-in), and a post
+without it is refused with 403 before anything happens. Two posts take none, because the secret token
+in their address is all they act on and a page on another site cannot know it: the confirm button, and
+the unsubscribe button, whose address is also the RFC 8058 one-click endpoint, which must work without
+cookies. Every value shown is escaped by the templates; every value received is validated by
+:func:`dailypapers.digest.subscribers.validate_subscription`.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated, Any
-from weakref import WeakKeyDictionary
+from typing import Annotated
 
-import jinja2
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -33,7 +36,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from dailypapers import store
 from dailypapers.config import Settings
 from dailypapers.digest.periods import time_zone_names
-from dailypapers.digest.render import TEMPLATES_DIR, MailRenderer
+from dailypapers.digest.render import MailRenderer
 from dailypapers.digest.selection import MAX_PAPERS
 from dailypapers.digest.subscribers import (
     InvalidSubscription,
@@ -46,6 +49,7 @@ from dailypapers.digest.tokens import InvalidToken, Purpose, Tokens
 from dailypapers.errors import DailyPapersError
 from dailypapers.models import Subscription
 from dailypapers.signing import mail_is_public, secret_key
+from dailypapers.web.auth import NO_STORE, CsrfChecked, Viewer, ViewerDep, message_page, render_page
 from dailypapers.web.deps import Clock, NowDep, RendererDep, SessionsDep, SettingsDep
 from dailypapers.web.render import Renderer
 
@@ -53,7 +57,6 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
-NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 DEFAULT_FORM = {
     "email": "",
     "name": "",
@@ -66,56 +69,7 @@ DEFAULT_FORM = {
     "timezone": "UTC",
     "send_hour": "8",
 }
-_environments: WeakKeyDictionary[Renderer, jinja2.Environment] = WeakKeyDictionary()
-
 FormField = Annotated[str, Form(max_length=2000)]
-
-
-def _pages(renderer: Renderer) -> jinja2.Environment:
-    """The site's template environment (base layout, filters, static URLs) plus this module's pages."""
-    env = _environments.get(renderer)
-    if env is None:
-        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(TEMPLATES_DIR), renderer.env.loader])  # type: ignore[list-item]
-        env = renderer.env.overlay(loader=loader)
-        _environments[renderer] = env
-    return env
-
-
-def _page(renderer: Renderer, template: str, http_status: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("nav", "")
-    context.setdefault("q", "")
-    context.setdefault("problems", [])
-    html = (
-        _pages(renderer)
-        .get_template(f"pages/{template}")
-        .render(max_papers=MAX_PAPERS, time_zones=time_zone_names(), **context)
-    )
-    return HTMLResponse(html, status_code=http_status, headers=NO_STORE)
-
-
-def _message(
-    renderer: Renderer,
-    heading: str,
-    *paragraphs: str,
-    status: int = 200,
-    action_url: str = "",
-    action_label: str = "",
-    action_name: str = "",
-    form_token: str = "",
-    links: list[tuple[str, str]] | None = None,
-) -> HTMLResponse:
-    return _page(
-        renderer,
-        "message.html",
-        status,
-        heading=heading,
-        paragraphs=list(paragraphs),
-        action_url=action_url,
-        action_label=action_label,
-        action_name=action_name,
-        form_token=form_token,
-        links=links or [("Today's papers", "/")],
-    )
 
 
 def _tokens(request: Request, settings: Settings) -> Tokens:
@@ -126,16 +80,20 @@ def _tokens(request: Request, settings: Settings) -> Tokens:
     return tokens
 
 
-def _invalid_link(renderer: Renderer, error: InvalidToken) -> HTMLResponse:
+def _invalid_link(
+    request: Request, renderer: Renderer, viewer: Viewer | None, error: InvalidToken
+) -> HTMLResponse:
     detail = (
         "Confirmation links work for 7 days. Subscribe again to get a new one."
         if error.expired
         else "The link may have been cut or changed. Use the link from your most recent mail."
     )
-    return _message(
+    return message_page(
+        request,
         renderer,
         "This link does not work",
         f"{str(error).capitalize()}. {detail}",
+        viewer=viewer,
         status=400 if not error.expired else 410,
         links=[("Subscribe", "/subscribe"), ("Today's papers", "/")],
     )
@@ -205,19 +163,41 @@ def send_queued_mail(settings: Settings, sessions: sessionmaker[Session], outbox
 # -- subscribing ---------------------------------------------------------------------------------
 
 
+def _subscribe_page(
+    request: Request,
+    renderer: Renderer,
+    viewer: Viewer | None,
+    *,
+    form: dict[str, str],
+    problems: list[str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return render_page(
+        request,
+        renderer,
+        "subscriptions/subscribe.html",
+        viewer=viewer,
+        status=status,
+        form=form,
+        problems=problems or [],
+        max_papers=MAX_PAPERS,
+        time_zones=time_zone_names(),
+    )
+
+
 @router.get("/subscribe")
-def subscribe_form(request: Request, settings: SettingsDep, renderer: RendererDep, now: NowDep) -> Response:
-    form_token = _tokens(request, settings).make(Purpose.form, 0, "", now=now, scope="subscribe")
-    return _page(renderer, "subscribe.html", form=DEFAULT_FORM, form_token=form_token)
+def subscribe_form(request: Request, renderer: RendererDep, viewer: ViewerDep) -> Response:
+    return _subscribe_page(request, renderer, viewer, form=DEFAULT_FORM)
 
 
-@router.post("/subscribe")
+@router.post("/subscribe", dependencies=[CsrfChecked])
 def subscribe_submit(
     request: Request,
     background: BackgroundTasks,
     settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
+    viewer: ViewerDep,
     now: NowDep,
     email: FormField = "",
     name: FormField = "",
@@ -229,9 +209,7 @@ def subscribe_submit(
     exclude_keywords: FormField = "",
     timezone: FormField = "UTC",
     send_hour: FormField = "8",
-    form_token: FormField = "",
 ) -> Response:
-    tokens = _tokens(request, settings)
     form = {
         "email": email,
         "name": name,
@@ -244,29 +222,11 @@ def subscribe_submit(
         "timezone": timezone,
         "send_hour": send_hour,
     }
-    fresh_token = tokens.make(Purpose.form, 0, "", now=now, scope="subscribe")
-    try:
-        tokens.read(Purpose.form, form_token, now=now, scope="subscribe")
-    except InvalidToken:
-        return _page(
-            renderer,
-            "subscribe.html",
-            400,
-            form=form,
-            form_token=fresh_token,
-            problems=["The form has expired or did not come from this site: please send it again."],
-        )
     try:
         values = validate_subscription(**form)
     except InvalidSubscription as exc:
-        return _page(
-            renderer,
-            "subscribe.html",
-            400,
-            form=form,
-            form_token=fresh_token,
-            problems=describe_problems(exc.problems),
-        )
+        problems = describe_problems(exc.problems)
+        return _subscribe_page(request, renderer, viewer, form=form, problems=problems, status=400)
     # Mails are about to carry signed links: refuse a weak key before anything is queued.
     mail_tokens = Tokens(secret_key(settings, public=mail_is_public(settings)))
     with sessions.begin() as session:
@@ -276,12 +236,14 @@ def subscribe_submit(
     if outcome.outcome is SubscribeOutcome.throttled:
         log.info("confirmation mail throttled for subscription %s", outcome.subscription.id)
     # The same page whatever the address's state, so that the form tells nobody who is subscribed.
-    return _message(
+    return message_page(
+        request,
         renderer,
         "Check your inbox",
         f"We sent a mail to {values.email}. Use the link in it to confirm your subscription; nothing "
         "else is sent before you do.",
         "If it does not arrive within a few minutes, look in your spam folder. The link works for 7 days.",
+        viewer=viewer,
     )
 
 
@@ -299,29 +261,35 @@ def confirm_page(
     settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
+    viewer: ViewerDep,
     now: NowDep,
 ) -> Response:
     try:
         subscription = _subscription(request, settings, sessions, Purpose.confirm, token, now=now)
     except InvalidToken as exc:
-        return _invalid_link(renderer, exc)
+        return _invalid_link(request, renderer, viewer, exc)
     if subscription.status != "pending":
         manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
-        return _message(
+        return message_page(
+            request,
             renderer,
             "Already confirmed",
             f"The subscription of {subscription.email} is already confirmed.",
+            viewer=viewer,
             links=[("Manage your subscription", manage_url)],
         )
-    return _message(
+    return message_page(
+        request,
         renderer,
         "Confirm your subscription",
         f"Confirm that {subscription.email} should get digests from this site.",
+        viewer=viewer,
         action_url=f"/subscriptions/confirm/{token}",
         action_label="Confirm my subscription",
     )
 
 
+# No CSRF check: the secret token in the address is the whole credential (see the module's docstring).
 @router.post("/subscriptions/confirm/{token}")
 def confirm_submit(
     token: str,
@@ -329,12 +297,13 @@ def confirm_submit(
     settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
+    viewer: ViewerDep,
     now: NowDep,
 ) -> Response:
     try:
         subscription = _subscription(request, settings, sessions, Purpose.confirm, token, now=now)
     except InvalidToken as exc:
-        return _invalid_link(renderer, exc)
+        return _invalid_link(request, renderer, viewer, exc)
     with sessions.begin() as session:
         current = store.get_subscription(session, subscription_id=subscription.id)
         if current is not None:
@@ -362,6 +331,7 @@ def _manage_page(
     request: Request,
     settings: Settings,
     renderer: Renderer,
+    viewer: Viewer | None,
     subscription: Subscription,
     *,
     now: datetime,
@@ -370,23 +340,23 @@ def _manage_page(
     problems: list[str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    tokens = _tokens(request, settings)
-    manage_url, unsubscribe_url = _links(tokens, subscription, now=now)
-    return _page(
+    manage_url, unsubscribe_url = _links(_tokens(request, settings), subscription, now=now)
+    return render_page(
+        request,
         renderer,
-        "manage.html",
-        status,
+        "subscriptions/manage.html",
+        viewer=viewer,
+        status=status,
         email=subscription.email,
-        status=subscription.status,
+        subscription_status=subscription.status,
         status_text=STATUS_TEXT.get(subscription.status, ""),
         notice=notice,
         form=form or _form_values(subscription),
         problems=problems or [],
         manage_url=manage_url,
         unsubscribe_url=unsubscribe_url,
-        form_token=tokens.make(
-            Purpose.form, subscription.id, subscription.token_key, now=now, scope="manage"
-        ),
+        max_papers=MAX_PAPERS,
+        time_zones=time_zone_names(),
     )
 
 
@@ -397,26 +367,27 @@ def manage_page(
     settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
+    viewer: ViewerDep,
     now: NowDep,
 ) -> Response:
     try:
         subscription = _subscription(request, settings, sessions, Purpose.manage, token, now=now)
     except InvalidToken as exc:
-        return _invalid_link(renderer, exc)
+        return _invalid_link(request, renderer, viewer, exc)
     notice = next((text for key, text in NOTICES.items() if request.query_params.get(key)), "")
-    return _manage_page(request, settings, renderer, subscription, now=now, notice=notice)
+    return _manage_page(request, settings, renderer, viewer, subscription, now=now, notice=notice)
 
 
-@router.post("/subscriptions/manage/{token}")
+@router.post("/subscriptions/manage/{token}", dependencies=[CsrfChecked])
 def manage_submit(
     token: str,
     request: Request,
     settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
+    viewer: ViewerDep,
     now: NowDep,
     action: FormField = "save",
-    form_token: FormField = "",
     name: FormField = "",
     frequency: FormField = "daily",
     selection: FormField = "trending",
@@ -427,15 +398,11 @@ def manage_submit(
     timezone: FormField = "UTC",
     send_hour: FormField = "8",
 ) -> Response:
-    tokens = _tokens(request, settings)
     try:
         subscription = _subscription(request, settings, sessions, Purpose.manage, token, now=now)
-        form_id, form_key = tokens.read(Purpose.form, form_token, now=now, scope="manage")
     except InvalidToken as exc:
-        return _invalid_link(renderer, exc)
-    if (form_id, form_key) != (subscription.id, subscription.token_key):
-        return _invalid_link(renderer, InvalidToken("this form is not valid"))
-    manage_url, _ = _links(tokens, subscription, now=now)
+        return _invalid_link(request, renderer, viewer, exc)
+    manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
     if action == "resume":
         with sessions.begin() as session:
             current = store.get_subscription(session, subscription_id=subscription.id)
@@ -461,6 +428,7 @@ def manage_submit(
             request,
             settings,
             renderer,
+            viewer,
             subscription,
             now=now,
             form=form,
@@ -489,30 +457,36 @@ def unsubscribe_page(
     settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
+    viewer: ViewerDep,
     now: NowDep,
 ) -> Response:
     try:
         subscription = _subscription(request, settings, sessions, Purpose.unsubscribe, token, now=now)
     except InvalidToken as exc:
-        return _invalid_link(renderer, exc)
+        return _invalid_link(request, renderer, viewer, exc)
     manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
     if subscription.status == "unsubscribed":
-        return _message(
+        return message_page(
+            request,
             renderer,
             "You are unsubscribed",
             f"{subscription.email} gets no more digests.",
+            viewer=viewer,
             links=[("Subscribe again", manage_url)],
         )
-    return _message(
+    return message_page(
+        request,
         renderer,
         "Unsubscribe?",
         f"Stop all digests to {subscription.email}.",
+        viewer=viewer,
         action_url=f"/subscriptions/unsubscribe/{token}",
         action_label="Unsubscribe",
         links=[("Change what you get instead", manage_url)],
     )
 
 
+# No CSRF check: RFC 8058's one-click post comes from a mail client, without cookies or form fields.
 @router.post("/subscriptions/unsubscribe/{token}")
 def unsubscribe_submit(
     token: str,
@@ -520,22 +494,25 @@ def unsubscribe_submit(
     settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
+    viewer: ViewerDep,
     now: NowDep,
 ) -> Response:
     """One click (RFC 8058) or the confirm button: either way the token alone decides."""
     try:
         subscription = _subscription(request, settings, sessions, Purpose.unsubscribe, token, now=now)
     except InvalidToken as exc:
-        return _invalid_link(renderer, exc)
+        return _invalid_link(request, renderer, viewer, exc)
     with sessions.begin() as session:
         current = store.get_subscription(session, subscription_id=subscription.id)
         if current is not None:
             store.unsubscribe(session, subscription=current, now=_utc(now))
     manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
-    return _message(
+    return message_page(
+        request,
         renderer,
         "You are unsubscribed",
         f"{subscription.email} gets no more digests. Mails already on their way are cancelled.",
+        viewer=viewer,
         links=[("Subscribe again", manage_url), ("Today's papers", "/")],
     )
 
