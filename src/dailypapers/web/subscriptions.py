@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -57,19 +58,32 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
-DEFAULT_FORM = {
-    "email": "",
-    "name": "",
-    "frequency": "daily",
-    "selection": "trending",
-    "max_papers": "10",
-    "categories": "",
-    "keywords": "",
-    "exclude_keywords": "",
-    "timezone": "UTC",
-    "send_hour": "8",
-}
-FormField = Annotated[str, Form(max_length=2000)]
+_Typed = Annotated[str, Field(max_length=2000)]
+
+
+class PreferencesForm(BaseModel):
+    """The digest preferences as typed in the form; :func:`validate_subscription` checks them."""
+
+    name: _Typed = ""
+    frequency: _Typed = "daily"
+    selection: _Typed = "trending"
+    max_papers: _Typed = "10"
+    categories: _Typed = ""
+    keywords: _Typed = ""
+    exclude_keywords: _Typed = ""
+    timezone: _Typed = "UTC"
+    send_hour: _Typed = "8"
+
+
+class SubscribeForm(PreferencesForm):
+    email: _Typed = ""
+
+
+class ManageForm(PreferencesForm):
+    action: _Typed = "save"
+
+
+DEFAULT_FORM = SubscribeForm().model_dump()
 
 
 def _tokens(request: Request, settings: Settings) -> Tokens:
@@ -199,34 +213,14 @@ def subscribe_submit(
     renderer: RendererDep,
     viewer: ViewerDep,
     now: NowDep,
-    email: FormField = "",
-    name: FormField = "",
-    frequency: FormField = "daily",
-    selection: FormField = "trending",
-    max_papers: FormField = "10",
-    categories: FormField = "",
-    keywords: FormField = "",
-    exclude_keywords: FormField = "",
-    timezone: FormField = "UTC",
-    send_hour: FormField = "8",
+    form: Annotated[SubscribeForm, Form()],
 ) -> Response:
-    form = {
-        "email": email,
-        "name": name,
-        "frequency": frequency,
-        "selection": selection,
-        "max_papers": max_papers,
-        "categories": categories,
-        "keywords": keywords,
-        "exclude_keywords": exclude_keywords,
-        "timezone": timezone,
-        "send_hour": send_hour,
-    }
+    fields = form.model_dump()
     try:
-        values = validate_subscription(**form)
+        values = validate_subscription(**fields)
     except InvalidSubscription as exc:
         problems = describe_problems(exc.problems)
-        return _subscribe_page(request, renderer, viewer, form=form, problems=problems, status=400)
+        return _subscribe_page(request, renderer, viewer, form=fields, problems=problems, status=400)
     # Mails are about to carry signed links: refuse a weak key before anything is queued.
     mail_tokens = Tokens(secret_key(settings, public=mail_is_public(settings)))
     with sessions.begin() as session:
@@ -387,42 +381,22 @@ def manage_submit(
     renderer: RendererDep,
     viewer: ViewerDep,
     now: NowDep,
-    action: FormField = "save",
-    name: FormField = "",
-    frequency: FormField = "daily",
-    selection: FormField = "trending",
-    max_papers: FormField = "10",
-    categories: FormField = "",
-    keywords: FormField = "",
-    exclude_keywords: FormField = "",
-    timezone: FormField = "UTC",
-    send_hour: FormField = "8",
+    form: Annotated[ManageForm, Form()],
 ) -> Response:
     try:
         subscription = _subscription(request, settings, sessions, Purpose.manage, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
     manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
-    if action == "resume":
+    if form.action == "resume":
         with sessions.begin() as session:
             current = store.get_subscription(session, subscription_id=subscription.id)
             if current is not None:
                 store.resume_subscription(session, subscription=current, now=_utc(now))
         return RedirectResponse(f"{manage_url}?resumed=1", status_code=303, headers=NO_STORE)
-    form = {
-        "email": subscription.email,
-        "name": name,
-        "frequency": frequency,
-        "selection": selection,
-        "max_papers": max_papers,
-        "categories": categories,
-        "keywords": keywords,
-        "exclude_keywords": exclude_keywords,
-        "timezone": timezone,
-        "send_hour": send_hour,
-    }
+    fields = {**form.model_dump(exclude={"action"}), "email": subscription.email}
     try:
-        values = validate_subscription(**form)
+        values = validate_subscription(**fields)
     except InvalidSubscription as exc:
         return _manage_page(
             request,
@@ -431,7 +405,7 @@ def manage_submit(
             viewer,
             subscription,
             now=now,
-            form=form,
+            form=fields,
             problems=describe_problems(exc.problems),
             status=400,
         )
