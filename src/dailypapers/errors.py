@@ -16,6 +16,7 @@ line and exits with ``error.exit_code``, the web app maps them to HTTP statuses.
     ├── SearchError             a query or index problem the user can fix
     ├── SubscriptionError       a subscription that cannot be made as asked (bad address, options)
     ├── MailError               the SMTP server could not be reached or refused a mail
+    ├── InvalidSignedLink       (signing.py) a link in a mail altered, made for something else, or expired
     └── CommunityError          an account, vote, comment or submission that cannot be done as asked
         ├── InvalidInput        values that fail validation, with a problem per field
         ├── LoginFailed         wrong name or password (never says which)

@@ -1,4 +1,4 @@
-"""The secret key that signs links and form tokens, and the rule for when a weak one is refused.
+"""The secret key that signs links, the rule for when a weak one is refused, and the one link signer.
 
 Links in mails (confirm, manage, unsubscribe) must be impossible to forge: anyone who could compute them
 could unsubscribe other people or read their preferences. They are signed with ``DAILYPAPERS_SECRET_KEY``.
@@ -11,9 +11,9 @@ working across restarts.
 
 :class:`LinkSigner` is the one rule for signed links, whatever they are for (digest subscriptions,
 accounts): each purpose signs with a salt of its own, so a link made for one purpose is refused for every
-other; a link names a row (an id) and a key that ties it to the row's current state, and optionally a
-scope; and a link that expires carries the time it was made, checked against the ``now`` passed in, the
-application's clock rather than the system's, so that tests can move time. A bad or expired link raises
+other; a link names a row (an id) and a key that ties it to the row's current state; and a link that
+expires carries the time it was made, checked against the ``now`` passed in, the application's clock
+rather than the system's, so that tests can move time. A bad or expired link raises
 :class:`InvalidSignedLink`.
 """
 
@@ -151,7 +151,7 @@ MAX_LINK_TOKEN_LENGTH = 512
 
 
 class InvalidSignedLink(DailyPapersError):
-    """A link or form token that was forged, altered, made for another purpose or scope, or has expired.
+    """A link that was forged, altered, made for another purpose, or has expired.
 
     ``expired`` tells an expired link, which deserves "ask for a new one", from the others.
     """
@@ -180,10 +180,9 @@ class LinkKind:
 class LinkSigner:
     """Makes and reads the signed links of one secret key.
 
-    A token is ``URLSafeSerializer(secret, salt=kind.salt)`` over ``[id, key]``, then the scope when
-    there is one, then, for a kind that expires, the issue time in whole seconds since the epoch. That is
-    the format that manage, unsubscribe and account links have always had, so the links already in
-    mailboxes keep working; it must not change.
+    A token is ``URLSafeSerializer(secret, salt=kind.salt)`` over ``[id, key]``, then, for a kind that
+    expires, the issue time in whole seconds since the epoch. That is the format that manage, unsubscribe
+    and account links have always had, so the links already in mailboxes keep working; it must not change.
     """
 
     def __init__(self, secret: str) -> None:
@@ -192,26 +191,22 @@ class LinkSigner:
         self._plain: dict[str, URLSafeSerializer] = {}
         self._timed: dict[str, URLSafeTimedSerializer] = {}
 
-    def make(self, kind: LinkKind, subject_id: int, key: str, *, now: datetime, scope: str = "") -> str:
+    def make(self, kind: LinkKind, subject_id: int, key: str, *, now: datetime) -> str:
         payload: list[Any] = [subject_id, key]
-        if scope:
-            payload.append(scope)
         if kind.lifetime is not None:
             payload.append(int(_seconds(now)))
         return str(self._serializer(kind).dumps(payload))
 
-    def read(self, kind: LinkKind, token: str, *, now: datetime, scope: str = "") -> tuple[int, str]:
+    def read(self, kind: LinkKind, token: str, *, now: datetime) -> tuple[int, str]:
         """The id and key of a genuine, unexpired link; :class:`InvalidSignedLink` otherwise."""
         if not token or len(token) > MAX_LINK_TOKEN_LENGTH:
             raise InvalidSignedLink()
         payload, issued = self._payload(kind, token)
-        expected = 3 if scope else 2
         if (
             not isinstance(payload, list)
-            or len(payload) != expected
+            or len(payload) != 2
             or not _is_int(payload[0])
             or not isinstance(payload[1], str)
-            or (scope and payload[2] != scope)
         ):
             raise InvalidSignedLink()
         # Exactly ``lifetime`` old still works; a second more does not.
