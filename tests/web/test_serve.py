@@ -1,4 +1,4 @@
-"""``dailypapers serve`` as an operator starts it: connection limits, body limit, and the site's address.
+"""``dailypapers serve`` as an operator starts it: connection limits, body limit, the site's address and key.
 
 The server runs as a subprocess on a free loopback port; raw sockets play the clients that a proxy would
 have to fend off (one that sends nothing, one that sends half a request, one that announces 200 MB).
@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from dailypapers.config import Settings
+from dailypapers.errors import ConfigurationError
+from dailypapers.web.app import create_app
 from dailypapers.web.serving import listening_url, site_address
 from tests.loopback import free_port
 
@@ -43,9 +46,13 @@ class Served:
         return err
 
 
+def serve_command(port: int) -> list[str]:
+    return [str(Path(sys.executable).with_name("dailypapers")), "serve", "--port", str(port)]
+
+
 def start_serve(cli_env: dict[str, str], **env: str) -> Served:
     port = free_port()
-    command = [str(Path(sys.executable).with_name("dailypapers")), "serve", "--port", str(port)]
+    command = serve_command(port)
     environment = {
         **os.environ,
         **cli_env,
@@ -180,3 +187,41 @@ def test_the_site_address_follows_where_serve_listens(
     assert (warning is not None) == warns
     if warning:
         assert "\n" not in warning and f"DAILYPAPERS_BASE_URL={listening_url(host, port)}" in warning
+
+
+WEAK_KEY = "changeme"
+
+
+@pytest.mark.parametrize(
+    "configured",
+    [{"smtp_host": "mail.example.org"}, {"environment": "production"}],
+    ids=["mail goes out", "production"],
+)
+def test_an_app_with_a_weak_key_is_refused_when_it_is_made(
+    tmp_path: Path, configured: dict[str, str]
+) -> None:
+    """The key signs the links in account and digest mails, so the app refuses it before serving anything,
+    not at the first sign-up."""
+    settings = Settings(data_dir=tmp_path, secret_key=SecretStr(WEAK_KEY), **configured)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="DAILYPAPERS_SECRET_KEY is unusable"):
+        create_app(settings)
+
+
+def test_a_weak_key_is_kept_for_local_use_without_mail(tmp_path: Path) -> None:
+    create_app(Settings(data_dir=tmp_path, secret_key=SecretStr(WEAK_KEY)))  # development: accepted
+
+
+def test_serve_refuses_a_weak_key_when_mail_goes_out(cli_env: dict[str, str]) -> None:
+    """On loopback the address is no reason to refuse, but real mail is: serve stops before it listens,
+    with the CLI's one-line message and EX_CONFIG, as it does for a weak key on a public address."""
+    environment = {
+        **os.environ,
+        **cli_env,
+        "DAILYPAPERS_SECRET_KEY": WEAK_KEY,
+        "DAILYPAPERS_SMTP_HOST": "127.0.0.1",
+    }
+    done = subprocess.run(
+        serve_command(free_port()), env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 78, done.stderr
+    assert "DAILYPAPERS_SECRET_KEY is unusable" in done.stderr and "Traceback" not in done.stderr

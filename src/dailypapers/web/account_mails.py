@@ -12,16 +12,16 @@ from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 
-from fastapi import BackgroundTasks, Request
+from fastapi import BackgroundTasks
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.community import accounts
+from dailypapers.community.credentials import Credentials
 from dailypapers.community.mails import verification_mail
 from dailypapers.config import Settings
 from dailypapers.errors import DailyPapersError
 from dailypapers.mail import make_mailer, send_message
 from dailypapers.models import User
-from dailypapers.web.auth import get_credentials
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def send_in_background(settings: Settings, message: EmailMessage) -> None:
 
 
 def queue_reset_link(
-    request: Request,
+    credentials: Credentials,
     settings: Settings,
     background: BackgroundTasks,
     user: User,
@@ -43,13 +43,13 @@ def queue_reset_link(
     compose: Callable[..., EmailMessage],
 ) -> None:
     """Mail ``user`` a password-reset link in the words of ``compose``, after the response is sent."""
-    link = accounts.reset_link(get_credentials(request), settings, user, now=now)
+    link = accounts.reset_link(credentials, settings, user, now=now)
     message = compose(settings, to=user.email, username=user.username, link=link, now=now)
     background.add_task(send_in_background, settings, message)
 
 
 def queue_verification(
-    request: Request,
+    credentials: Credentials,
     settings: Settings,
     sessions: sessionmaker[Session],
     background: BackgroundTasks,
@@ -60,7 +60,7 @@ def queue_verification(
     with sessions.begin() as session:
         if not accounts.claim_verification_mail(session, user=user, now=now):
             return False
-    link = accounts.verification_link(get_credentials(request), settings, user, now=now)
+    link = accounts.verification_link(credentials, settings, user, now=now)
     background.add_task(
         send_in_background,
         settings,

@@ -22,12 +22,17 @@ from dailypapers.community.passwords import MIN_LENGTH
 from dailypapers.config import Settings
 from dailypapers.digest.render import MailRenderer
 from dailypapers.digest.subscribers import subscribe, validate_subscription
-from dailypapers.digest.tokens import Tokens
 from dailypapers.errors import InvalidInput, NotAllowed
-from dailypapers.signing import mail_is_public, secret_key
 from dailypapers.web.account_mails import queue_verification
 from dailypapers.web.auth import NO_STORE, FormViewerDep, SignedInDep, Viewer, render_page
-from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
+from dailypapers.web.deps import (
+    CredentialsDep,
+    NowDep,
+    RendererDep,
+    SessionsDep,
+    SettingsDep,
+    SubscriptionTokensDep,
+)
 from dailypapers.web.render import Renderer
 
 # The one import of another route module left in web/ (tests/web/test_layering.py lists it): the
@@ -131,8 +136,8 @@ def _back(notice: str) -> Response:
 
 @router.post("/account/verify-mail")
 def resend_verification(
-    request: Request,
     background: BackgroundTasks,
+    credentials: CredentialsDep,
     settings: SettingsDep,
     sessions: SessionsDep,
     viewer: FormViewerDep,
@@ -140,7 +145,7 @@ def resend_verification(
 ) -> Response:
     if viewer.user.is_verified:
         return _back("verified")
-    sent = queue_verification(request, settings, sessions, background, viewer.user, now)
+    sent = queue_verification(credentials, settings, sessions, background, viewer.user, now)
     return _back("mailed" if sent else "wait")
 
 
@@ -214,7 +219,9 @@ def logout_everywhere(sessions: SessionsDep, viewer: FormViewerDep) -> Response:
 
 
 @router.post("/account/subscribe")
-def subscribe_to_digests(viewer: FormViewerDep, page: AccountPageDep) -> Response:
+def subscribe_to_digests(
+    viewer: FormViewerDep, page: AccountPageDep, tokens: SubscriptionTokensDep
+) -> Response:
     """Digests for the account's own address: it is verified already, so no confirmation mail is needed."""
     user = viewer.user
     if not user.is_verified:
@@ -226,11 +233,11 @@ def subscribe_to_digests(viewer: FormViewerDep, page: AccountPageDep) -> Respons
         # Already subscribed: its preferences are changed on the manage page, not reset here.
         return RedirectResponse(manage_link(request, settings, existing), status_code=303, headers=NO_STORE)
     values = validate_subscription(email=user.email, name=user.username)
-    mail_tokens = Tokens(secret_key(settings, public=mail_is_public(settings)))
+    # The app's tokens: create_app refused a key too weak for mail that goes out, so these links are safe.
     with sessions.begin() as session:
         outcome = subscribe(
             session,
-            MailRenderer(settings, mail_tokens),
+            MailRenderer(settings, tokens),
             values=values,
             now=now,
             source="account",

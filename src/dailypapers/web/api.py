@@ -15,6 +15,7 @@ from urllib.parse import quote
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -65,11 +66,11 @@ class DailySort(StrEnum):
     trending = "trending"
 
 
-def _json(value: Any) -> bytes:
+def _json(value: object) -> bytes:
     return orjson.dumps(value)
 
 
-def _dump(model: Any) -> Any:
+def _dump(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
@@ -120,7 +121,7 @@ def daily_papers(
     p: Annotated[int, Query(ge=0, le=10_000, description="page, from 0")] = 0,
     limit: Annotated[int, Query(ge=1, le=100, description="papers per page")] = 50,
     category: CategoryQuery = None,
-) -> Any:
+) -> Response:
     """The feed for a day, week or month, or the whole feed newest first when no period is given.
 
     `date`, `week` and `month` exclude each other: give at most one of them (several answer 400).
@@ -159,7 +160,7 @@ def daily_papers(
 
 def _hits(
     cards: list[PaperCard], scores: dict[str, tuple[float, dict[str, float]]], base_url: str
-) -> list[Any]:
+) -> list[SearchHit]:
     base = base_url.rstrip("/")
     hits = []
     for card in cards:
@@ -204,7 +205,7 @@ async def search_papers(
     mode: Annotated[Mode, Query(description="hybrid, bm25 (keywords) or dense (semantic)")] = Mode.hybrid,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     p: Annotated[int, Query(ge=0, le=500, description="page, from 0")] = 0,
-) -> Any:
+) -> Response:
     """Rank papers for a query; results are items like the daily feed's, with their scores."""
     base_url = str(request.base_url)
     # The cache is emptied when the index changes (its version is part of the data version).
@@ -244,7 +245,7 @@ def similar_papers(
     session: SessionDep,
     search: SearchDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
-) -> Any:
+) -> Response:
     canonical = canonical_id(paper_id)
     if canonical is not None:
         return RedirectResponse(_with_query(request, f"/api/papers/{canonical}/similar"), status_code=307)
@@ -277,7 +278,7 @@ def similar_papers(
     responses={404: {"model": ErrorResponse}},
     summary="One paper",
 )
-def paper_detail(request: Request, paper_id: PaperIdPath, session: SessionDep, now: NowDep) -> Any:
+def paper_detail(request: Request, paper_id: PaperIdPath, session: SessionDep, now: NowDep) -> Response:
     """A paper in the Hugging Face shape, with its categories, versions, links, BibTeX and trending score."""
     canonical = canonical_id(paper_id)
     if canonical is not None:

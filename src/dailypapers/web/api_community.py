@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import JSONResponse
 
 from dailypapers import store
@@ -98,7 +99,7 @@ def api_user(
 ApiUser = Annotated[User, Depends(api_user)]
 
 
-def _vote_response(sessions: Any, user: User, paper_id: str) -> VoteResponse:
+def _vote_response(sessions: sessionmaker[Session], user: User, paper_id: str) -> VoteResponse:
     with sessions() as session:
         counts = store.paper_counts(session, paper_id=paper_id)
         voted = store.has_voted(session, user_id=user.id, paper_id=paper_id)
@@ -168,7 +169,7 @@ def paper_comments(
     limit: Annotated[
         int, Query(ge=1, le=MAX_COMMENTS_PER_CALL, description="comments per page")
     ] = discussion.COMMENTS_PER_PAGE,
-) -> Any:
+) -> JSONResponse:
     """Comments in reading order, a page at a time; ``parentId`` rebuilds the threads, however deep."""
     paper_id = known_paper_id(sessions, paper_id)
     with sessions() as session:
@@ -209,7 +210,7 @@ def post_comment(
     settings: SettingsDep,
     sessions: SessionsDep,
     now: NowDep,
-) -> Any:
+) -> JSONResponse:
     paper_id = known_paper_id(sessions, paper_id)
     with sessions.begin() as session:
         comment_id = discussion.post_comment(
@@ -257,7 +258,7 @@ def submit(
     sessions: SessionsDep,
     fetcher: PaperFetcherDep,
     now: NowDep,
-) -> Any:
+) -> JSONResponse:
     """Put a recent arXiv paper on today's feed, fetching its metadata from arXiv when it is new here.
 
     Every call that names a paper not on the feed yet counts toward the account's daily limit."""

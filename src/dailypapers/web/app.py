@@ -1,8 +1,16 @@
 """``create_app(settings)``: the FastAPI application, its pages, API, feeds and static files.
 
-Nothing is created at import time: the engine, session factory, search service and page cache are
-built in the lifespan, so each test can build its own app on its own database. The clock is a
-parameter (``now``) so that tests decide what "today" is and how old a paper looks to trending.
+Nothing is created at import time, and nothing is built lazily inside a request: what the routes use is
+made once per app and handed out by the dependencies of ``deps.py``. The engine, session factory, search
+service, page cache and arXiv fetcher are built in the lifespan (and closed when it ends), so each test
+can build its own app on its own database. The clock is a parameter (``now``) so that tests decide what
+"today" is and how old a paper looks to trending.
+
+The signing objects (session cookies, CSRF tokens, links in mails) are made by ``create_app`` itself,
+because making them is where a weak ``DAILYPAPERS_SECRET_KEY`` is refused when mail goes out publicly:
+``dailypapers serve`` then stops with the CLI's one-line message and exit code before the server
+starts, as it does for a weak key on a public address (``signing.check_serving``), rather than with a
+lifespan traceback, or, as before, with a failing form at the first sign-up.
 
 API documentation is served from the local copy of Swagger UI that the ``fastapi-offline`` package
 ships (only its files are used), with a start-up script of our own, so ``/docs`` works offline and under
@@ -21,9 +29,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
 from dailypapers import __version__, store
+from dailypapers.community.credentials import Credentials
 from dailypapers.config import Settings
 from dailypapers.db import create_engine_from_settings, make_session_factory, upgrade_schema
+from dailypapers.digest.tokens import Tokens
 from dailypapers.search.runtime import make_search_service
+from dailypapers.signing import mail_is_public, secret_key
 from dailypapers.upstream import PaperFetcher
 from dailypapers.web import (
     account_page,
@@ -96,18 +107,19 @@ def create_app(
             with sessions() as session:
                 return (store.feed_version(session), index_version(search))
 
+        # arXiv look-ups for submissions and fetches: a few at a time, each within a budget.
+        paper_fetcher = PaperFetcher.from_settings(settings)
         app.state.engine = engine
         app.state.sessions = sessions
         app.state.search = search
         app.state.page_cache = PageCache(
             data_version, check_every=cache_check_seconds, max_entries=2048 if cache_pages else 0
         )
-        # arXiv look-ups for submissions and fetches: a few at a time, each within a budget.
-        app.state.paper_fetcher = PaperFetcher.from_settings(settings)
+        app.state.paper_fetcher = paper_fetcher
         try:
             yield
         finally:
-            app.state.paper_fetcher.close()
+            paper_fetcher.close()
             engine.dispose()
 
     app = FastAPI(
@@ -119,9 +131,14 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    # One key signs cookies, CSRF tokens and every link in mails. When mail goes out, people other than
+    # the operator depend on it, so secret_key refuses a weak one here, before anything is served.
+    signing_key = secret_key(settings, public=mail_is_public(settings))
     app.state.settings = settings
     app.state.clock = now
     app.state.renderer = renderer = Renderer()
+    app.state.credentials = Credentials(signing_key)
+    app.state.subscription_tokens = Tokens(signing_key)
 
     # Added first, so it sits inside the security headers: a 413 carries them too.
     app.add_middleware(RequestBodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)

@@ -20,13 +20,13 @@ forms (accounts, community, submitting) are never cached at all (``render_page``
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
@@ -34,8 +34,8 @@ from dailypapers import store
 from dailypapers.community.credentials import Credentials, sha256_hex
 from dailypapers.config import Settings
 from dailypapers.models import User
-from dailypapers.signing import mail_is_public, secret_key
 from dailypapers.web.cache import CachedPage, PageCache, serve_cached
+from dailypapers.web.deps import Clock, credentials_of
 from dailypapers.web.render import Renderer
 
 SESSION_COOKIE = "dp_session"
@@ -84,17 +84,6 @@ class Personal:
         return {"viewer": self.viewer.user, "csrf_token": self.viewer.csrf_token}
 
 
-def get_credentials(request: Request) -> Credentials:
-    credentials: Credentials | None = getattr(request.app.state, "credentials", None)
-    if credentials is None:
-        settings: Settings = request.app.state.settings
-        # Cookies sign the same way whether or not mail goes out; links in mails need a strong key when
-        # it does, which secret_key enforces (the same rule as for digest links).
-        credentials = Credentials(secret_key(settings, public=mail_is_public(settings)))
-        request.app.state.credentials = credentials
-    return credentials
-
-
 def is_https(request: Request) -> bool:
     settings: Settings = request.app.state.settings
     return request.url.scheme == "https" or settings.base_url.startswith("https://")
@@ -105,8 +94,9 @@ def client_address(request: Request) -> str | None:
 
 
 def _lookup(request: Request, token: str) -> User | None:
-    sessions = request.app.state.sessions
-    now: datetime = request.app.state.clock()
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    clock: Clock = request.app.state.clock
+    now = clock()
     with sessions() as session:
         found = store.signed_in(session, session_id=sha256_hex(token), now=now)
         if found is None:
@@ -124,7 +114,7 @@ async def get_viewer(request: Request) -> Viewer | None:
     viewer = None
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        credentials = get_credentials(request)
+        credentials = credentials_of(request)
         token = credentials.session_token(cookie)
         if token is not None:
             user = await run_in_threadpool(_lookup, request, token)
@@ -171,7 +161,7 @@ SignedInDep = Annotated[Viewer, Depends(require_viewer)]
 def anonymous_csrf(request: Request) -> tuple[str, str | None]:
     """The CSRF token for a visitor without a session, and a new ``dp_csrf`` cookie value to set when
     they have none yet."""
-    credentials = get_credentials(request)
+    credentials = credentials_of(request)
     base = request.cookies.get(CSRF_COOKIE, "")
     new_cookie = None
     if not (20 <= len(base) <= 100 and base.replace("-", "").replace("_", "").isalnum()):
@@ -192,7 +182,7 @@ async def check_csrf(request: Request) -> None:
     token = form.get(CSRF_FIELD)
     viewer = await get_viewer(request)
     base = viewer.session_token if viewer is not None else request.cookies.get(CSRF_COOKIE)
-    if not isinstance(token, str) or not get_credentials(request).csrf_matches(base, token):
+    if not isinstance(token, str) or not credentials_of(request).csrf_matches(base, token):
         raise CsrfRejected()
 
 
@@ -231,7 +221,7 @@ def clear_session_cookie(request: Request, response: Response) -> None:
 async def serve_page(
     request: Request,
     cache: PageCache,
-    key: Any,
+    key: Hashable,
     make: Callable[[Personal | None], CachedPage],
 ) -> Response:
     """The shared cached page for visitors without a session; a fresh, private one for signed-in ones."""
@@ -249,7 +239,7 @@ def render_page(
     *,
     viewer: Viewer | None,
     status: int = 200,
-    **context: Any,
+    **context: object,
 ) -> HTMLResponse:
     """A page that is never cached, with the right CSRF token for whoever is looking."""
     new_cookie = None
@@ -310,7 +300,6 @@ __all__ = [
     "check_csrf",
     "clear_session_cookie",
     "client_address",
-    "get_credentials",
     "get_viewer",
     "is_https",
     "login_url",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Form, HTTPException, Path, Query
 from sqlalchemy.orm import Session, sessionmaker
@@ -72,7 +72,7 @@ def clock_slot(now: datetime, minutes: int = 10) -> int:
 
 
 def trending_cards(
-    sessions: Any,
+    sessions: sessionmaker[Session],
     *,
     now: datetime,
     category: str | None,

@@ -1,9 +1,13 @@
 """FastAPI dependencies, named with ``Annotated`` so that routes read ``session: SessionDep``.
 
-Everything comes from ``app.state``, which ``create_app`` fills in its lifespan: no module-level engine,
-so each test builds its own app on its own database. The dependencies that only read ``app.state`` are
-``async``: FastAPI runs plain functions in a worker thread, a hop that costs more than the lookup itself
-on the pages served from cache.
+Everything comes from ``app.state``, which ``create_app`` fills once per app: the settings, clock,
+renderer and signing objects when the app is made, the engine, sessions, search service, page cache and
+paper fetcher in its lifespan. Nothing is built on first use inside a request, and there is no
+module-level engine, so each test builds its own app on its own database. The dependencies that only
+read ``app.state`` are ``async``: FastAPI runs plain functions in a worker thread, a hop that costs more
+than the lookup itself on the pages served from cache. Helpers that are handed only the request (the
+viewer and CSRF checks in ``auth.py``) read the signing objects with ``credentials_of`` and
+``subscription_tokens_of``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from dailypapers.community.credentials import Credentials
 from dailypapers.config import Settings
+from dailypapers.digest.tokens import Tokens
 from dailypapers.search.service import SearchService
 from dailypapers.upstream import PaperFetcher
 from dailypapers.web.cache import PageCache
@@ -60,6 +66,26 @@ async def get_paper_fetcher(request: Request) -> PaperFetcher:
     return fetcher
 
 
+def credentials_of(request: Request) -> Credentials:
+    """The app's signer of session cookies, CSRF tokens and account links (one key for the app's life)."""
+    credentials: Credentials = request.app.state.credentials
+    return credentials
+
+
+async def get_credentials(request: Request) -> Credentials:
+    return credentials_of(request)
+
+
+def subscription_tokens_of(request: Request) -> Tokens:
+    """The app's signer of digest subscription links (confirm, manage, unsubscribe)."""
+    tokens: Tokens = request.app.state.subscription_tokens
+    return tokens
+
+
+async def get_subscription_tokens(request: Request) -> Tokens:
+    return subscription_tokens_of(request)
+
+
 async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
@@ -78,11 +104,14 @@ RendererDep = Annotated[Renderer, Depends(get_renderer)]
 PageCacheDep = Annotated[PageCache, Depends(get_page_cache)]
 PaperFetcherDep = Annotated[PaperFetcher, Depends(get_paper_fetcher)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+SubscriptionTokensDep = Annotated[Tokens, Depends(get_subscription_tokens)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
 __all__ = [
     "Clock",
     "ClockDep",
+    "CredentialsDep",
     "NowDep",
     "PageCacheDep",
     "PaperFetcherDep",
@@ -91,4 +120,7 @@ __all__ = [
     "SessionDep",
     "SessionsDep",
     "SettingsDep",
+    "SubscriptionTokensDep",
+    "credentials_of",
+    "subscription_tokens_of",
 ]

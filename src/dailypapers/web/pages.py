@@ -15,17 +15,18 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
 
 from dailypapers import store, trending
 from dailypapers.community.discussion import build_threads, count_shown, thread_page
 from dailypapers.models import Paper
+from dailypapers.search.service import SearchService
 from dailypapers.serialize import external_links, paper_to_bibtex
 from dailypapers.store.community import Counts
 from dailypapers.store.feeds import FeedOrder, PaperCard
 from dailypapers.web.auth import Personal, serve_page
-from dailypapers.web.cache import CachedPage
+from dailypapers.web.cache import CachedPage, PageCache
 from dailypapers.web.common import (
     CategoryQuery,
     PageQuery,
@@ -45,7 +46,7 @@ from dailypapers.web.deps import (
 from dailypapers.web.errors import PaperMoved
 from dailypapers.web.images import avatar_svg, thumbnail_svg
 from dailypapers.web.periods import FeedPeriod, PeriodKind, parse_period
-from dailypapers.web.render import hf_discussion_url, is_http_url, paper_path, short_authors
+from dailypapers.web.render import Renderer, hf_discussion_url, is_http_url, paper_path, short_authors
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,7 +75,9 @@ def remember_view(response: Response, view: str, chosen: bool) -> Response:
     return response
 
 
-def _personal_context(sessions: Any, personal: Personal | None, cards: list[PaperCard]) -> dict[str, Any]:
+def _personal_context(
+    sessions: sessionmaker[Session], personal: Personal | None, cards: list[PaperCard]
+) -> dict[str, Any]:
     """The viewer, their CSRF token and which of ``cards`` they upvoted (nothing for anonymous pages)."""
     if personal is None:
         return {"voted": set()}
@@ -89,7 +92,7 @@ def _personal_context(sessions: Any, personal: Personal | None, cards: list[Pape
 
 
 def _feed_context(
-    sessions: Any,
+    sessions: sessionmaker[Session],
     *,
     kind: PeriodKind,
     period: FeedPeriod | None,
@@ -135,8 +138,8 @@ def _feed_context(
 
 
 def _render_feed(
-    renderer: Any,
-    sessions: Any,
+    renderer: Renderer,
+    sessions: sessionmaker[Session],
     *,
     kind: PeriodKind,
     period: FeedPeriod | None,
@@ -181,9 +184,9 @@ def _render_feed(
 
 async def _feed(
     request: Request,
-    renderer: Any,
-    sessions: Any,
-    cache: Any,
+    renderer: Renderer,
+    sessions: sessionmaker[Session],
+    cache: PageCache,
     *,
     kind: PeriodKind,
     period: FeedPeriod | None,
@@ -339,7 +342,7 @@ async def about(request: Request, renderer: RendererDep, cache: PageCacheDep) ->
 # --------------------------------------------------------------------------------------------------
 
 
-def _similar(search: Any, sessions: Any, paper_id: str) -> list[PaperCard]:
+def _similar(search: SearchService, sessions: sessionmaker[Session], paper_id: str) -> list[PaperCard]:
     try:
         found = search.similar(paper_id, k=SIMILAR_SHOWN)
     except Exception:  # no index, paper not indexed yet, or index being replaced: leave the section out
@@ -382,9 +385,9 @@ def _score_now(paper: Paper, counts: Counts, now: datetime) -> trending.Trending
 
 
 def _paper_page(
-    renderer: Any,
-    sessions: Any,
-    search: Any,
+    renderer: Renderer,
+    sessions: sessionmaker[Session],
+    search: SearchService,
     paper_id: str,
     now: datetime,
     personal: Personal | None = None,

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import jinja2
@@ -34,7 +33,7 @@ def paper_path(paper_id: str) -> str:
     return "/papers/" + quote(paper_id, safe="/")
 
 
-def url_with(path: str, params: Mapping[str, Any] | None = None, **more: Any) -> str:
+def url_with(path: str, params: Mapping[str, object] | None = None, **more: object) -> str:
     """``path`` with the non-empty parameters as a query string, in the order given."""
     merged = {**(params or {}), **more}
     pairs = [(k, str(v)) for k, v in merged.items() if v not in (None, "", False)]
@@ -163,7 +162,7 @@ class Renderer:
             raise KeyError(f"no static file {name!r}")
         return f"/static/{name}?v={digest}"
 
-    def render(self, template: str, **context: Any) -> str:
+    def render(self, template: str, **context: object) -> str:
         return self.env.get_template(template).render(**context)
 
 

@@ -364,7 +364,7 @@ def versions_model(versions: list[dict[str, Any]]) -> list[Version]:
     return out
 
 
-def _version_date(value: Any) -> str | None:
+def _version_date(value: object) -> str | None:
     if isinstance(value, str) and value:
         try:
             return hf_time(datetime.fromisoformat(value.replace("Z", "+00:00")))

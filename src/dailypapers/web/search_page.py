@@ -16,19 +16,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from dailypapers import store
 from dailypapers.ingest.arxiv_ids import parse_arxiv_id
-from dailypapers.search.service import Mode
+from dailypapers.search.service import Mode, SearchService
 from dailypapers.web.auth import Personal, serve_page
 from dailypapers.web.cache import CachedPage
 from dailypapers.web.common import SINGLE_SLASH_SCHEME, CategoryQuery, html_page
 from dailypapers.web.deps import PageCacheDep, RendererDep, SearchDep, SessionsDep
 from dailypapers.web.highlight import highlight, query_terms, snippet
 from dailypapers.web.periods import PeriodError, parse_day
-from dailypapers.web.render import paper_path
+from dailypapers.web.render import Renderer, paper_path
 from dailypapers.web.searching import run_search
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +47,7 @@ def optional_date(value: str | None, name: str) -> date | None:
         raise PeriodError(f"{name}: {exc}") from None
 
 
-def exact_paper(sessions: Any, q: str) -> str | None:
+def exact_paper(sessions: sessionmaker[Session], q: str) -> str | None:
     """The paper a query names on its own (an arXiv id or URL, or one of this site's ids), if known."""
     text = q.strip()
     if not text or " " in text:
@@ -58,8 +59,8 @@ def exact_paper(sessions: Any, q: str) -> str | None:
 
 
 def _found(
-    sessions: Any,
-    search: Any,
+    sessions: sessionmaker[Session],
+    search: SearchService,
     *,
     q: str,
     mode: Mode,
@@ -114,9 +115,9 @@ def _found(
 
 
 def _search_page(
-    renderer: Any,
-    sessions: Any,
-    search: Any,
+    renderer: Renderer,
+    sessions: sessionmaker[Session],
+    search: SearchService,
     *,
     q: str,
     mode: Mode,

@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from dailypapers import store
 from dailypapers.community import accounts
-from dailypapers.community.credentials import InvalidLink, LinkPurpose, sha256_hex
+from dailypapers.community.credentials import Credentials, InvalidLink, LinkPurpose, sha256_hex
 from dailypapers.community.mails import reset_mail, signup_attempt_mail
 from dailypapers.community.passwords import MIN_LENGTH, hash_password
 from dailypapers.config import Settings
@@ -39,13 +39,12 @@ from dailypapers.web.auth import (
     ViewerDep,
     clear_session_cookie,
     client_address,
-    get_credentials,
     message_page,
     render_page,
     safe_next,
     set_session_cookie,
 )
-from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
+from dailypapers.web.deps import CredentialsDep, NowDep, RendererDep, SessionsDep, SettingsDep
 from dailypapers.web.render import Renderer
 
 router = APIRouter(include_in_schema=False)
@@ -56,6 +55,7 @@ Password = Annotated[str, Form(max_length=1024)]
 
 def _log_in_response(
     request: Request,
+    credentials: Credentials,
     settings: Settings,
     sessions: sessionmaker[Session],
     user: User,
@@ -63,7 +63,6 @@ def _log_in_response(
     target: str,
 ) -> Response:
     """A new session for ``user`` (the browser's old one, if any, is ended) and a redirect to ``target``."""
-    credentials = get_credentials(request)
     old_token = credentials.session_token(request.cookies.get(SESSION_COOKIE))
     with sessions.begin() as session:
         if old_token is not None:
@@ -124,6 +123,7 @@ def signup_page(
 def signup_submit(
     request: Request,
     background: BackgroundTasks,
+    credentials: CredentialsDep,
     renderer: RendererDep,
     settings: SettingsDep,
     sessions: SessionsDep,
@@ -149,11 +149,11 @@ def signup_submit(
         with sessions.begin() as session:
             owner = accounts.signup_attempt_target(session, email=email, now=now)
         if owner is not None:
-            queue_reset_link(request, settings, background, owner, now, signup_attempt_mail)
+            queue_reset_link(credentials, settings, background, owner, now, signup_attempt_mail)
         return _signed_up_page(request, renderer)
     except InvalidInput as exc:
         return _signup_form(request, renderer, settings, form=form, problems=exc.problems, status=400)
-    queue_verification(request, settings, sessions, background, user, now)
+    queue_verification(credentials, settings, sessions, background, user, now)
     return _signed_up_page(request, renderer)
 
 
@@ -207,6 +207,7 @@ def login_page(request: Request, renderer: RendererDep, viewer: ViewerDep, next:
 def login_submit(
     request: Request,
     viewer: ViewerDep,
+    credentials: CredentialsDep,
     renderer: RendererDep,
     settings: SettingsDep,
     sessions: SessionsDep,
@@ -236,7 +237,7 @@ def login_submit(
         return _login_form(
             request, renderer, login=login, next_path=target, problem=str(exc), status=status, viewer=viewer
         )
-    return _log_in_response(request, settings, sessions, user, now, target)
+    return _log_in_response(request, credentials, settings, sessions, user, now, target)
 
 
 @router.post("/logout")
@@ -272,10 +273,15 @@ def _bad_link(
 
 @router.get("/verify/{token}")
 def verify_page(
-    token: str, request: Request, renderer: RendererDep, viewer: ViewerDep, now: NowDep
+    token: str,
+    request: Request,
+    credentials: CredentialsDep,
+    renderer: RendererDep,
+    viewer: ViewerDep,
+    now: NowDep,
 ) -> Response:
     try:
-        get_credentials(request).read_link(LinkPurpose.verify, token, now=now)
+        credentials.read_link(LinkPurpose.verify, token, now=now)
     except InvalidLink as exc:
         return _bad_link(request, renderer, viewer, exc, what="Confirmation")
     return message_page(
@@ -291,11 +297,17 @@ def verify_page(
 
 @router.post("/verify/{token}", dependencies=[CsrfChecked])
 def verify_submit(
-    token: str, request: Request, renderer: RendererDep, sessions: SessionsDep, viewer: ViewerDep, now: NowDep
+    token: str,
+    request: Request,
+    credentials: CredentialsDep,
+    renderer: RendererDep,
+    sessions: SessionsDep,
+    viewer: ViewerDep,
+    now: NowDep,
 ) -> Response:
     try:
         with sessions.begin() as session:
-            user = accounts.verify_address(session, get_credentials(request), token=token, now=now)
+            user = accounts.verify_address(session, credentials, token=token, now=now)
     except InvalidLink as exc:
         return _bad_link(request, renderer, viewer, exc, what="Confirmation")
     if viewer is not None and viewer.user.id == user.id:
@@ -322,6 +334,7 @@ def forgot_page(request: Request, renderer: RendererDep, viewer: ViewerDep) -> R
 def forgot_submit(
     request: Request,
     background: BackgroundTasks,
+    credentials: CredentialsDep,
     renderer: RendererDep,
     settings: SettingsDep,
     sessions: SessionsDep,
@@ -332,7 +345,7 @@ def forgot_submit(
     with sessions.begin() as session:
         user = accounts.password_reset_target(session, email=email, now=now)
     if user is not None:
-        queue_reset_link(request, settings, background, user, now, reset_mail)
+        queue_reset_link(credentials, settings, background, user, now, reset_mail)
     return message_page(
         request,
         renderer,
@@ -345,11 +358,17 @@ def forgot_submit(
 
 @router.get("/reset/{token}")
 def reset_page(
-    token: str, request: Request, renderer: RendererDep, sessions: SessionsDep, viewer: ViewerDep, now: NowDep
+    token: str,
+    request: Request,
+    credentials: CredentialsDep,
+    renderer: RendererDep,
+    sessions: SessionsDep,
+    viewer: ViewerDep,
+    now: NowDep,
 ) -> Response:
     try:
         with sessions() as session:
-            user = accounts.reset_link_user(session, get_credentials(request), token=token, now=now)
+            user = accounts.reset_link_user(session, credentials, token=token, now=now)
     except InvalidLink as exc:
         return _bad_link(request, renderer, viewer, exc, what="Password reset")
     return render_page(
@@ -367,6 +386,7 @@ def reset_page(
 def reset_submit(
     token: str,
     request: Request,
+    credentials: CredentialsDep,
     renderer: RendererDep,
     settings: SettingsDep,
     sessions: SessionsDep,
@@ -375,7 +395,6 @@ def reset_submit(
     password: Password = "",
     password_again: Password = "",
 ) -> Response:
-    credentials = get_credentials(request)
     try:
         with sessions.begin() as session:
             user = accounts.reset_link_user(session, credentials, token=token, now=now)
@@ -396,7 +415,7 @@ def reset_submit(
             min_length=MIN_LENGTH,
             problems=list(exc.problems.values()),
         )
-    return _log_in_response(request, settings, sessions, user, now, "/account?reset=1")
+    return _log_in_response(request, credentials, settings, sessions, user, now, "/account?reset=1")
 
 
 __all__ = ["router"]

@@ -16,12 +16,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
 
 from fastapi import APIRouter, Request
 from feedgen.feed import FeedGenerator
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
 
 from dailypapers import __version__, store, trending
@@ -120,7 +120,13 @@ def feed_page(data: bytes, fmt: FeedFormat) -> CachedPage:
 
 
 def daily_feed(
-    sessions: Any, *, fmt: FeedFormat, base_url: str, category: str | None, today: Any, self_path: str
+    sessions: sessionmaker[Session],
+    *,
+    fmt: FeedFormat,
+    base_url: str,
+    category: str | None,
+    today: date,
+    self_path: str,
 ) -> CachedPage:
     """The papers of the last ``FEED_DAYS`` days of the feed, or the newest papers of a category."""
     with sessions() as session:
