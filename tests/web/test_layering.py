@@ -15,14 +15,6 @@ PACKAGE = "dailypapers.web"
 WEB_DIR = Path(str(files(PACKAGE)))
 ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route"}
 
-# (importer, imported) pairs still allowed, each with what would remove it. Every entry must still
-# exist (test_known_exceptions_are_still_needed), so one that is fixed is taken off the list.
-KNOWN_EXCEPTIONS = {
-    # account_page needs the manage link of a subscription; manage_link (with the _links and _tokens it
-    # uses, which cache the digest Tokens on app.state) has to move out of subscriptions.py first.
-    ("account_page", "subscriptions"),
-}
-
 
 def _tree(name: str) -> ast.Module:
     return ast.parse((WEB_DIR / f"{name}.py").read_text(encoding="utf-8"), filename=f"{name}.py")
@@ -117,14 +109,9 @@ def test_every_spelling_of_an_import_is_seen() -> None:
 
 
 def test_no_route_module_imports_another() -> None:
-    unexpected = sorted(route_module_imports() - KNOWN_EXCEPTIONS)
+    unexpected = sorted(route_module_imports())
     assert not unexpected, (
         "route modules import other route modules: "
         + ", ".join(f"{a} -> {b}" for a, b in unexpected)
         + "; move what they share into a module without routes (common.py, deps.py or one of its own)"
     )
-
-
-def test_known_exceptions_are_still_needed() -> None:
-    fixed = sorted(KNOWN_EXCEPTIONS - route_module_imports())
-    assert not fixed, f"no longer imported, take off KNOWN_EXCEPTIONS: {fixed}"

@@ -25,6 +25,7 @@ from dailypapers.digest.subscribers import subscribe, validate_subscription
 from dailypapers.errors import InvalidInput, NotAllowed
 from dailypapers.web.account_mails import queue_verification
 from dailypapers.web.auth import NO_STORE, FormViewerDep, SignedInDep, Viewer, render_page
+from dailypapers.web.common import subscription_links
 from dailypapers.web.deps import (
     CredentialsDep,
     NowDep,
@@ -32,12 +33,9 @@ from dailypapers.web.deps import (
     SessionsDep,
     SettingsDep,
     SubscriptionTokensDep,
+    subscription_tokens_of,
 )
 from dailypapers.web.render import Renderer
-
-# The one import of another route module left in web/ (tests/web/test_layering.py lists it): the
-# manage link is built from the subscription pages' own tokens, which live in subscriptions.py.
-from dailypapers.web.subscriptions import manage_link
 
 router = APIRouter(include_in_schema=False)
 
@@ -93,7 +91,9 @@ class AccountPage:
             )
         assert user is not None
         manage_url = (
-            manage_link(self.request, self.settings, subscription) if subscription is not None else ""
+            subscription_links(subscription_tokens_of(self.request), subscription, now=self.now)[0]
+            if subscription is not None
+            else ""
         )
         return render_page(
             self.request,
@@ -226,12 +226,13 @@ def subscribe_to_digests(
     user = viewer.user
     if not user.is_verified:
         return page.show(viewer, problems=["Confirm your mail address first; digests go to it."], status=403)
-    request, settings, sessions, now = page.request, page.settings, page.sessions, page.now
+    settings, sessions, now = page.settings, page.sessions, page.now
     with sessions() as session:
         existing = store.subscription_by_email(session, email=user.email)
     if existing is not None and existing.status in ("active", "paused"):
         # Already subscribed: its preferences are changed on the manage page, not reset here.
-        return RedirectResponse(manage_link(request, settings, existing), status_code=303, headers=NO_STORE)
+        manage_url, _ = subscription_links(tokens, existing, now=now)
+        return RedirectResponse(manage_url, status_code=303, headers=NO_STORE)
     values = validate_subscription(email=user.email, name=user.username)
     # The app's tokens: create_app refused a key too weak for mail that goes out, so these links are safe.
     with sessions.begin() as session:
@@ -244,9 +245,8 @@ def subscribe_to_digests(
             confirmed=True,
         )
         outcome.subscription.user_id = user.id
-    return RedirectResponse(
-        manage_link(request, settings, outcome.subscription), status_code=303, headers=NO_STORE
-    )
+    manage_url, _ = subscription_links(tokens, outcome.subscription, now=now)
+    return RedirectResponse(manage_url, status_code=303, headers=NO_STORE)
 
 
 __all__ = ["router"]

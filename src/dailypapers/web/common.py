@@ -10,7 +10,9 @@ from fastapi import Form, HTTPException, Path, Query
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers import store, trending
+from dailypapers.digest.tokens import Purpose, Tokens
 from dailypapers.ingest.arxiv_ids import parse_arxiv_id
+from dailypapers.models import Subscription
 from dailypapers.store.feeds import CARD_ABSTRACT_CHARS, FeedOrder, PaperCard
 from dailypapers.web.cache import CachedPage, make_page
 
@@ -89,6 +91,13 @@ def trending_cards(
 card_score = trending.card_score
 
 
+def subscription_links(tokens: Tokens, subscription: Subscription, *, now: datetime) -> tuple[str, str]:
+    """A subscription's manage and unsubscribe pages, as paths with their signed tokens."""
+    manage = tokens.make(Purpose.manage, subscription.id, subscription.token_key, now=now)
+    unsubscribe = tokens.make(Purpose.unsubscribe, subscription.id, subscription.token_key, now=now)
+    return f"/subscriptions/manage/{manage}", f"/subscriptions/unsubscribe/{unsubscribe}"
+
+
 __all__ = [
     "CATEGORY_PATTERN",
     "HTML",
@@ -103,5 +112,6 @@ __all__ = [
     "clock_slot",
     "html_page",
     "known_paper_id",
+    "subscription_links",
     "trending_cards",
 ]

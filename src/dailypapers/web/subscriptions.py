@@ -46,12 +46,12 @@ from dailypapers.digest.subscribers import (
     subscribe,
     validate_subscription,
 )
-from dailypapers.digest.tokens import InvalidToken, Purpose, Tokens
+from dailypapers.digest.tokens import InvalidToken, Purpose
 from dailypapers.errors import DailyPapersError
 from dailypapers.models import Subscription
-from dailypapers.signing import mail_is_public, secret_key
 from dailypapers.web.auth import NO_STORE, CsrfChecked, Viewer, ViewerDep, message_page, render_page
-from dailypapers.web.deps import Clock, NowDep, RendererDep, SessionsDep, SettingsDep
+from dailypapers.web.common import subscription_links
+from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep, subscription_tokens_of
 from dailypapers.web.render import Renderer
 
 log = logging.getLogger(__name__)
@@ -86,14 +86,6 @@ class ManageForm(PreferencesForm):
 DEFAULT_FORM = SubscribeForm().model_dump()
 
 
-def _tokens(request: Request, settings: Settings) -> Tokens:
-    tokens: Tokens | None = getattr(request.app.state, "subscription_tokens", None)
-    if tokens is None:
-        tokens = Tokens(secret_key(settings, public=False))
-        request.app.state.subscription_tokens = tokens
-    return tokens
-
-
 def _invalid_link(
     request: Request, renderer: Renderer, viewer: Viewer | None, error: InvalidToken
 ) -> HTMLResponse:
@@ -122,25 +114,13 @@ def _subscription(
     *,
     now: datetime,
 ) -> Subscription:
-    subscription_id, key = _tokens(request, settings).read(purpose, token, now=now)
+    subscription_id, key = subscription_tokens_of(request).read(purpose, token, now=now)
     with sessions() as session:
         subscription = store.get_subscription(session, subscription_id=subscription_id)
     # The same answer for a removed subscription as for a forged token: both are simply not valid.
     if subscription is None or subscription.token_key != key:
         raise InvalidToken("this link is not valid")
     return subscription
-
-
-def _links(tokens: Tokens, subscription: Subscription, *, now: datetime) -> tuple[str, str]:
-    manage = tokens.make(Purpose.manage, subscription.id, subscription.token_key, now=now)
-    unsubscribe = tokens.make(Purpose.unsubscribe, subscription.id, subscription.token_key, now=now)
-    return f"/subscriptions/manage/{manage}", f"/subscriptions/unsubscribe/{unsubscribe}"
-
-
-def manage_link(request: Request, settings: Settings, subscription: Subscription) -> str:
-    """The manage page of a subscription (for the account page of its owner)."""
-    clock: Clock = request.app.state.clock  # what NowDep gives a route; manage links never expire anyway
-    return _links(_tokens(request, settings), subscription, now=clock())[0]
 
 
 def _form_values(subscription: Subscription) -> dict[str, str]:
@@ -221,8 +201,8 @@ def subscribe_submit(
     except InvalidSubscription as exc:
         problems = describe_problems(exc.problems)
         return _subscribe_page(request, renderer, viewer, form=fields, problems=problems, status=400)
-    # Mails are about to carry signed links: refuse a weak key before anything is queued.
-    mail_tokens = Tokens(secret_key(settings, public=mail_is_public(settings)))
+    # The app was refused at start if mail goes out with a weak key (app.py), so these links are sound.
+    mail_tokens = subscription_tokens_of(request)
     with sessions.begin() as session:
         outcome = subscribe(session, MailRenderer(settings, mail_tokens), values=values, now=_utc(now))
     if outcome.outbox_id is not None:
@@ -263,7 +243,7 @@ def confirm_page(
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
     if subscription.status != "pending":
-        manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
+        manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
         return message_page(
             request,
             renderer,
@@ -302,7 +282,7 @@ def confirm_submit(
         current = store.get_subscription(session, subscription_id=subscription.id)
         if current is not None:
             store.confirm_subscription(session, subscription=current, now=_utc(now))
-    manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
+    manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
     return RedirectResponse(f"{manage_url}?confirmed=1", status_code=303, headers=NO_STORE)
 
 
@@ -334,7 +314,7 @@ def _manage_page(
     problems: list[str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    manage_url, unsubscribe_url = _links(_tokens(request, settings), subscription, now=now)
+    manage_url, unsubscribe_url = subscription_links(subscription_tokens_of(request), subscription, now=now)
     return render_page(
         request,
         renderer,
@@ -387,7 +367,7 @@ def manage_submit(
         subscription = _subscription(request, settings, sessions, Purpose.manage, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
-    manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
+    manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
     if form.action == "resume":
         with sessions.begin() as session:
             current = store.get_subscription(session, subscription_id=subscription.id)
@@ -438,7 +418,7 @@ def unsubscribe_page(
         subscription = _subscription(request, settings, sessions, Purpose.unsubscribe, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
-    manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
+    manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
     if subscription.status == "unsubscribed":
         return message_page(
             request,
@@ -480,7 +460,7 @@ def unsubscribe_submit(
         current = store.get_subscription(session, subscription_id=subscription.id)
         if current is not None:
             store.unsubscribe(session, subscription=current, now=_utc(now))
-    manage_url, _ = _links(_tokens(request, settings), subscription, now=now)
+    manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
     return message_page(
         request,
         renderer,
@@ -491,4 +471,4 @@ def unsubscribe_submit(
     )
 
 
-__all__ = ["manage_link", "router", "send_queued_mail"]
+__all__ = ["router", "send_queued_mail"]
