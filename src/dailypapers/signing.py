@@ -116,8 +116,11 @@ def mail_is_public(settings: Settings) -> bool:
 
 
 def check_serving(settings: Settings, host: str) -> None:
-    """Refuse to serve beyond loopback, or in production, without a strong secret key."""
-    secret_key(settings, public=not is_loopback(host))
+    """Refuse to serve beyond loopback, in production, or with mail going out, without a strong secret key.
+
+    Checked before the server starts, so that several workers do not each fail on their own.
+    """
+    secret_key(settings, public=not is_loopback(host) or mail_is_public(settings))
 
 
 def _local_secret(data_dir: Path) -> str:

@@ -152,6 +152,9 @@ def test_weak_secrets_are_refused_in_production_and_for_real_mail(tmp_path: Path
         secret_key(development, public=True)
     with pytest.raises(ConfigurationError):
         check_serving(development, "0.0.0.0")
+    # Mail that goes out needs the strong key on loopback too, before any worker starts.
+    with pytest.raises(ConfigurationError, match="DAILYPAPERS_SECRET_KEY"):
+        check_serving(development, "127.0.0.1")
 
 
 def test_local_use_generates_and_keeps_a_secret_in_the_data_dir(tmp_path: Path) -> None:
