@@ -1,4 +1,4 @@
-"""Account pages: sign up, log in and out, verify an address, reset a password, and the account page.
+"""Signing in: sign up, log in and out, verify an address, reset a password (/account is elsewhere).
 
 Every form carries a CSRF token (``auth.py``): a session-bound one for signed-in visitors and, for the
 log-in, sign-up and reset forms, one bound to a ``dp_csrf`` cookie, which keeps another site from
