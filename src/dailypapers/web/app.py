@@ -20,7 +20,7 @@ the same no-inline-script policy as every other page.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -80,19 +80,11 @@ def _swagger_dir() -> Path | None:
     return folder if (folder / "swagger-ui-bundle.js").exists() else None
 
 
-def create_app(
-    settings: Settings,
-    *,
-    now: Callable[[], datetime] = _utcnow,
-    cache_check_seconds: float = 2.0,
-    cache_pages: bool = True,
-) -> FastAPI:
-    """The web application for ``settings``.
-
-    ``now`` is the clock (UTC-aware datetimes); ``cache_check_seconds`` is how often cached pages ask
-    whether the data changed (0: on every request); ``cache_pages=False`` renders every request anew
-    (the benchmark's baseline).
-    """
+def _lifespan(
+    settings: Settings, *, cache_check_seconds: float, cache_pages: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What the app opens when it starts and closes when it stops: the database, search, the page cache
+    and the arXiv client."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,6 +114,45 @@ def create_app(
             paper_fetcher.close()
             engine.dispose()
 
+    return lifespan
+
+
+def _add_routes(app: FastAPI, renderer: Renderer, *, swagger: bool) -> None:
+    """The API documentation page and every router, in an order that matters for one path (see below)."""
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        return HTMLResponse(renderer.render("docs.html", nav="docs", q="", swagger=swagger))
+
+    # The community API first: its /api/papers/{id}/comments must be tried before /api/papers/{id}.
+    app.include_router(api_community.router)
+    app.include_router(api.router)
+    app.include_router(syndication.router)
+    app.include_router(pages.router)
+    app.include_router(search_page.router)
+    app.include_router(subscriptions.router)
+    app.include_router(sign_in.router)
+    app.include_router(account_page.router)
+    app.include_router(community.router)
+    app.include_router(submit.router)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    now: Callable[[], datetime] = _utcnow,
+    cache_check_seconds: float = 2.0,
+    cache_pages: bool = True,
+) -> FastAPI:
+    """The web application for ``settings``.
+
+    ``now`` is the clock (UTC-aware datetimes); ``cache_check_seconds`` is how often cached pages ask
+    whether the data changed (0: on every request); ``cache_pages=False`` renders every request anew
+    (the benchmark's baseline).
+    """
+
+    lifespan = _lifespan(settings, cache_check_seconds=cache_check_seconds, cache_pages=cache_pages)
+
     app = FastAPI(
         title="Daily Papers",
         version=__version__,
@@ -150,21 +181,7 @@ def create_app(
         app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/docs", include_in_schema=False)
-    def docs(request: Request) -> HTMLResponse:
-        return HTMLResponse(renderer.render("docs.html", nav="docs", q="", swagger=swagger is not None))
-
-    # The community API first: its /api/papers/{id}/comments must be tried before /api/papers/{id}.
-    app.include_router(api_community.router)
-    app.include_router(api.router)
-    app.include_router(syndication.router)
-    app.include_router(pages.router)
-    app.include_router(search_page.router)
-    app.include_router(subscriptions.router)
-    app.include_router(sign_in.router)
-    app.include_router(account_page.router)
-    app.include_router(community.router)
-    app.include_router(submit.router)
+    _add_routes(app, renderer, swagger=swagger is not None)
     return app
 
 
