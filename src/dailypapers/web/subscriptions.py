@@ -26,6 +26,7 @@ cookies. Every value shown is escaped by the templates; every value received is 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -105,9 +106,23 @@ def _invalid_link(
     )
 
 
+def _change(
+    sessions: sessionmaker[Session],
+    subscription: Subscription,
+    change: Callable[..., object],
+    *,
+    now: datetime,
+) -> None:
+    """Apply one store change (confirm, resume, unsubscribe) to the subscription as it is now, if it is
+    still there."""
+    with sessions.begin() as session:
+        current = store.get_subscription(session, subscription_id=subscription.id)
+        if current is not None:
+            change(session, subscription=current, now=_utc(now))
+
+
 def _subscription(
     request: Request,
-    settings: Settings,
     sessions: sessionmaker[Session],
     purpose: Purpose,
     token: str,
@@ -239,7 +254,7 @@ def confirm_page(
     now: NowDep,
 ) -> Response:
     try:
-        subscription = _subscription(request, settings, sessions, Purpose.confirm, token, now=now)
+        subscription = _subscription(request, sessions, Purpose.confirm, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
     if subscription.status != "pending":
@@ -275,13 +290,10 @@ def confirm_submit(
     now: NowDep,
 ) -> Response:
     try:
-        subscription = _subscription(request, settings, sessions, Purpose.confirm, token, now=now)
+        subscription = _subscription(request, sessions, Purpose.confirm, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
-    with sessions.begin() as session:
-        current = store.get_subscription(session, subscription_id=subscription.id)
-        if current is not None:
-            store.confirm_subscription(session, subscription=current, now=_utc(now))
+    _change(sessions, subscription, store.confirm_subscription, now=now)
     manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
     return RedirectResponse(f"{manage_url}?confirmed=1", status_code=303, headers=NO_STORE)
 
@@ -345,7 +357,7 @@ def manage_page(
     now: NowDep,
 ) -> Response:
     try:
-        subscription = _subscription(request, settings, sessions, Purpose.manage, token, now=now)
+        subscription = _subscription(request, sessions, Purpose.manage, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
     notice = next((text for key, text in NOTICES.items() if request.query_params.get(key)), "")
@@ -364,15 +376,12 @@ def manage_submit(
     form: Annotated[ManageForm, Form()],
 ) -> Response:
     try:
-        subscription = _subscription(request, settings, sessions, Purpose.manage, token, now=now)
+        subscription = _subscription(request, sessions, Purpose.manage, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
     manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
     if form.action == "resume":
-        with sessions.begin() as session:
-            current = store.get_subscription(session, subscription_id=subscription.id)
-            if current is not None:
-                store.resume_subscription(session, subscription=current, now=_utc(now))
+        _change(sessions, subscription, store.resume_subscription, now=now)
         return RedirectResponse(f"{manage_url}?resumed=1", status_code=303, headers=NO_STORE)
     fields = {**form.model_dump(exclude={"action"}), "email": subscription.email}
     try:
@@ -415,7 +424,7 @@ def unsubscribe_page(
     now: NowDep,
 ) -> Response:
     try:
-        subscription = _subscription(request, settings, sessions, Purpose.unsubscribe, token, now=now)
+        subscription = _subscription(request, sessions, Purpose.unsubscribe, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
     manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
@@ -453,13 +462,10 @@ def unsubscribe_submit(
 ) -> Response:
     """One click (RFC 8058) or the confirm button: either way the token alone decides."""
     try:
-        subscription = _subscription(request, settings, sessions, Purpose.unsubscribe, token, now=now)
+        subscription = _subscription(request, sessions, Purpose.unsubscribe, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
-    with sessions.begin() as session:
-        current = store.get_subscription(session, subscription_id=subscription.id)
-        if current is not None:
-            store.unsubscribe(session, subscription=current, now=_utc(now))
+    _change(sessions, subscription, store.unsubscribe, now=now)
     manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
     return message_page(
         request,
