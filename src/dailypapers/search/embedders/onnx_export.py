@@ -183,7 +183,10 @@ def _export_torchscript(model_dir: Path, target: Path) -> Any:
     """Exports the model with mean pooling to ``target``; returns the PyTorch module that was exported."""
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
+    # Its bar would garble the CLI's Rich progress (the export takes seconds anyway).
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     # Eager attention traces to plain MatMul/Softmax, the pattern the attention fusion looks for.
     bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager")
     bert.eval()
