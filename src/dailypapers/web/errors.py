@@ -156,7 +156,8 @@ def error_response(
 
 CSRF_MESSAGE = (
     "This form has expired or did not come from this site, so nothing was done. Go back, reload the page "
-    "and send the form again."
+    "and send the form again. Forms here need the site's cookie: if your browser blocks cookies for this "
+    "site, allow them first."
 )
 BEARER_CHALLENGE = 'Bearer realm="Daily Papers"'
 
