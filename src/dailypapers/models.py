@@ -10,7 +10,7 @@ so code that reads one always gets an aware UTC time, whichever database it came
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 from sqlalchemy import (
     JSON,
@@ -522,7 +522,50 @@ class ModerationAction(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+# Rows as ingest reads and writes them, typed: plain dicts at run time (the hot path builds millions).
+
+
+class PaperValues(TypedDict):
+    """What one source says about a paper: the columns a record provides (empty means 'not provided').
+
+    This class is the one list of those fields; ``PAPER_VALUE_FIELDS`` is read from it.
+    """
+
+    arxiv_id: str | None
+    title: str
+    abstract: str
+    authors: list[str]
+    categories: list[str]
+    version: int | None
+    versions: list[dict[str, Any]]
+    published_at: datetime | None
+    updated_at: datetime | None
+    comments: str | None
+    journal_ref: str | None
+    doi: str | None
+    license: str | None
+    code_urls: list[str]
+    project_url: str | None
+    extra: dict[str, Any]
+
+
+PAPER_VALUE_FIELDS: tuple[str, ...] = tuple(PaperValues.__annotations__)
+"""The keys of :class:`PaperValues`, in their declared order."""
+
+
+class PaperState(PaperValues):
+    """A row of ``papers`` as ingest reads and writes it: the values and what is derived from them."""
+
+    id: str
+    title_hash: int
+    primary_category: str | None
+    categories_predicted: bool
+    first_seen_at: datetime
+    changed_at: datetime
+
+
 __all__ = [
+    "PAPER_VALUE_FIELDS",
     "ROLES",
     "SUBMISSION_ACTIONS",
     "SUBMISSION_OUTCOMES",
@@ -541,6 +584,8 @@ __all__ = [
     "PaperAlias",
     "PaperCategory",
     "PaperSource",
+    "PaperState",
+    "PaperValues",
     "Submission",
     "SubmissionAttempt",
     "Subscription",

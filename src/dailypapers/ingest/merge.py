@@ -10,7 +10,7 @@ The rules make ingest idempotent and order-independent enough to trust:
 * predicted categories count as empty: the first source that gives real ones replaces them.
 
 The paper state is a ``dict`` of column values, exactly what the pipeline reads and writes, typed as
-:class:`~dailypapers.store.papers.PaperState` (a ``TypedDict`` costs nothing over the dict it is, and the
+:class:`~dailypapers.models.PaperState` (a ``TypedDict`` costs nothing over the dict it is, and the
 writer handles millions of them). The fields are listed once, there.
 """
 
@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, Literal, cast, get_args
 
 from dailypapers.ingest.records import FeedRecord, PaperRecord, Version, title_key
-from dailypapers.store.papers import PAPER_VALUE_FIELDS, PaperState, PaperValues
+from dailypapers.models import PAPER_VALUE_FIELDS, PaperState, PaperValues
 
 # Fields that a record describes: a newer record overwrites them, any other only fills them when empty.
 _DescribedField = Literal[

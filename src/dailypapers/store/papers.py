@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.db import bulk_insert, chunked, upsert_insert
 from dailypapers.models import (
+    PAPER_VALUE_FIELDS,
     Comment,
     DigestPaper,
     FeedEntry,
@@ -26,6 +27,8 @@ from dailypapers.models import (
     PaperAlias,
     PaperCategory,
     PaperSource,
+    PaperState,
+    PaperValues,
     Submission,
     Vote,
 )
@@ -50,45 +53,6 @@ _UPDATABLE = [name for name in _PAPER_COLUMNS if name not in {"id", "first_seen_
 # --------------------------------------------------------------------------------------------------
 # Ingest
 # --------------------------------------------------------------------------------------------------
-
-
-class PaperValues(TypedDict):
-    """What one source says about a paper: the columns a record provides (empty means 'not provided').
-
-    This class is the one list of those fields; ``PAPER_VALUE_FIELDS`` is read from it.
-    """
-
-    arxiv_id: str | None
-    title: str
-    abstract: str
-    authors: list[str]
-    categories: list[str]
-    version: int | None
-    versions: list[dict[str, Any]]
-    published_at: datetime | None
-    updated_at: datetime | None
-    comments: str | None
-    journal_ref: str | None
-    doi: str | None
-    license: str | None
-    code_urls: list[str]
-    project_url: str | None
-    extra: dict[str, Any]
-
-
-PAPER_VALUE_FIELDS: tuple[str, ...] = tuple(PaperValues.__annotations__)
-"""The keys of :class:`PaperValues`, in their declared order."""
-
-
-class PaperState(PaperValues):
-    """A row of ``papers`` as ingest reads and writes it: the values and what is derived from them."""
-
-    id: str
-    title_hash: int
-    primary_category: str | None
-    categories_predicted: bool
-    first_seen_at: datetime
-    changed_at: datetime
 
 
 class PaperSourceRow(TypedDict):
