@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers import store
+from dailypapers.db import chunked
 from dailypapers.errors import FormatError, IngestError
 from dailypapers.ingest.formats.detect import Format, detect_format
 from dailypapers.ingest.merge import Prepared, differs, local_id_for, merge_paper, new_paper_state, prepare
@@ -264,7 +265,7 @@ class Ingestor:
         """Merge records that did not come from a file (live fetches, submissions) in one transaction."""
         report = IngestReport()
         with self.session_factory() as session:
-            for batch in _batched(records, self.batch_size):
+            for batch in chunked(records, self.batch_size):
                 self._write_batch(session, batch, label, report)
             if self.dry_run:
                 session.rollback()
@@ -286,7 +287,7 @@ class Ingestor:
             records = parse_document(item.format, data, item.path)
             # Progress is in bytes, like the streamed files: the rows of one run share their unit.
             done = 0
-            for batch in _batched(records, self.batch_size):
+            for batch in chunked(records, self.batch_size):
                 self._write_batch(session, batch, label, report)
                 done += len(batch)
                 if self.progress:
@@ -612,17 +613,6 @@ def _parse_in_subprocess(
         worker.join(timeout=5)
         if worker.is_alive():
             worker.terminate()
-
-
-def _batched(items: Iterable[ParsedItem], size: int) -> Iterator[list[ParsedItem]]:
-    batch: list[ParsedItem] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _first_line_length(path: Path, *, chunk: int = 1 << 20) -> int:
