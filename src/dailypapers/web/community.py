@@ -19,7 +19,6 @@ from starlette.responses import RedirectResponse, Response
 from dailypapers import store
 from dailypapers.community import discussion, moderation
 from dailypapers.errors import InvalidInput, NotAllowed, NotFoundError
-from dailypapers.models import User
 from dailypapers.web.auth import NO_STORE, FormViewerDep, SignedInDep, ViewerDep, render_page, safe_next
 from dailypapers.web.common import FormText, known_paper_id
 from dailypapers.web.deps import NowDep, RendererDep, SessionsDep, SettingsDep
@@ -277,15 +276,16 @@ def profile(
     )
 
 
-def _change_account(
-    sessions: sessionmaker[Session], username: str, change: Callable[[Session, User], None]
+def _moderate(
+    sessions: sessionmaker[Session], username: str, decide: Callable[..., object], **details: object
 ) -> Response:
-    """Make ``change`` to the account ``username`` (404 when there is none), then show its profile."""
+    """Apply one moderation decision (``decide(session, target=..., **details)``) to the account
+    ``username`` (404 when there is none), then show its profile."""
     with sessions.begin() as session:
         target = store.user_by_name(session, username=username)
         if target is None:
             raise HTTPException(404, f"There is no account {username!r} here.")
-        change(session, target)
+        decide(session, target=target, **details)
     return RedirectResponse(profile_path(username), status_code=303, headers=NO_STORE)
 
 
@@ -293,39 +293,21 @@ def _change_account(
 def ban(
     username: str, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, reason: FormText = ""
 ) -> Response:
-    return _change_account(
-        sessions,
-        username,
-        lambda session, target: moderation.ban(
-            session, moderator=viewer.user, target=target, reason=reason, now=now
-        ),
-    )
+    return _moderate(sessions, username, moderation.ban, moderator=viewer.user, reason=reason, now=now)
 
 
 @router.post("/u/{username}/unban")
 def unban(
     username: str, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, reason: FormText = ""
 ) -> Response:
-    return _change_account(
-        sessions,
-        username,
-        lambda session, target: moderation.unban(
-            session, moderator=viewer.user, target=target, reason=reason, now=now
-        ),
-    )
+    return _moderate(sessions, username, moderation.unban, moderator=viewer.user, reason=reason, now=now)
 
 
 @router.post("/u/{username}/role")
 def set_role(
     username: str, sessions: SessionsDep, viewer: FormViewerDep, now: NowDep, role: FormText = ""
 ) -> Response:
-    return _change_account(
-        sessions,
-        username,
-        lambda session, target: moderation.set_role(
-            session, admin=viewer.user, target=target, role=role, now=now
-        ),
-    )
+    return _moderate(sessions, username, moderation.set_role, admin=viewer.user, role=role, now=now)
 
 
 # -- moderation ----------------------------------------------------------------------------------------
