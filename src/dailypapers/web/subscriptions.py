@@ -106,6 +106,11 @@ def _invalid_link(
     )
 
 
+def _links(request: Request, subscription: Subscription, *, now: datetime) -> tuple[str, str]:
+    """The subscription's manage and unsubscribe pages, signed with the app's tokens."""
+    return subscription_links(subscription_tokens_of(request), subscription, now=now)
+
+
 def _change(
     sessions: sessionmaker[Session],
     subscription: Subscription,
@@ -247,7 +252,6 @@ def _utc(now: datetime) -> datetime:
 def confirm_page(
     token: str,
     request: Request,
-    settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
     viewer: ViewerDep,
@@ -258,7 +262,7 @@ def confirm_page(
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
     if subscription.status != "pending":
-        manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
+        manage_url, _ = _links(request, subscription, now=now)
         return message_page(
             request,
             renderer,
@@ -283,7 +287,6 @@ def confirm_page(
 def confirm_submit(
     token: str,
     request: Request,
-    settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
     viewer: ViewerDep,
@@ -294,7 +297,7 @@ def confirm_submit(
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
     _change(sessions, subscription, store.confirm_subscription, now=now)
-    manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
+    manage_url, _ = _links(request, subscription, now=now)
     return RedirectResponse(f"{manage_url}?confirmed=1", status_code=303, headers=NO_STORE)
 
 
@@ -315,7 +318,6 @@ NOTICES = {
 
 def _manage_page(
     request: Request,
-    settings: Settings,
     renderer: Renderer,
     viewer: Viewer | None,
     subscription: Subscription,
@@ -326,7 +328,7 @@ def _manage_page(
     problems: list[str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    manage_url, unsubscribe_url = subscription_links(subscription_tokens_of(request), subscription, now=now)
+    manage_url, unsubscribe_url = _links(request, subscription, now=now)
     return render_page(
         request,
         renderer,
@@ -350,7 +352,6 @@ def _manage_page(
 def manage_page(
     token: str,
     request: Request,
-    settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
     viewer: ViewerDep,
@@ -361,14 +362,13 @@ def manage_page(
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
     notice = next((text for key, text in NOTICES.items() if request.query_params.get(key)), "")
-    return _manage_page(request, settings, renderer, viewer, subscription, now=now, notice=notice)
+    return _manage_page(request, renderer, viewer, subscription, now=now, notice=notice)
 
 
 @router.post("/subscriptions/manage/{token}", dependencies=[CsrfChecked])
 def manage_submit(
     token: str,
     request: Request,
-    settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
     viewer: ViewerDep,
@@ -379,7 +379,7 @@ def manage_submit(
         subscription = _subscription(request, sessions, Purpose.manage, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
-    manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
+    manage_url, _ = _links(request, subscription, now=now)
     if form.action == "resume":
         _change(sessions, subscription, store.resume_subscription, now=now)
         return RedirectResponse(f"{manage_url}?resumed=1", status_code=303, headers=NO_STORE)
@@ -389,7 +389,6 @@ def manage_submit(
     except InvalidSubscription as exc:
         return _manage_page(
             request,
-            settings,
             renderer,
             viewer,
             subscription,
@@ -417,7 +416,6 @@ def manage_submit(
 def unsubscribe_page(
     token: str,
     request: Request,
-    settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
     viewer: ViewerDep,
@@ -427,7 +425,7 @@ def unsubscribe_page(
         subscription = _subscription(request, sessions, Purpose.unsubscribe, token, now=now)
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
-    manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
+    manage_url, _ = _links(request, subscription, now=now)
     if subscription.status == "unsubscribed":
         return message_page(
             request,
@@ -454,7 +452,6 @@ def unsubscribe_page(
 def unsubscribe_submit(
     token: str,
     request: Request,
-    settings: SettingsDep,
     sessions: SessionsDep,
     renderer: RendererDep,
     viewer: ViewerDep,
@@ -466,7 +463,7 @@ def unsubscribe_submit(
     except InvalidToken as exc:
         return _invalid_link(request, renderer, viewer, exc)
     _change(sessions, subscription, store.unsubscribe, now=now)
-    manage_url, _ = subscription_links(subscription_tokens_of(request), subscription, now=now)
+    manage_url, _ = _links(request, subscription, now=now)
     return message_page(
         request,
         renderer,
