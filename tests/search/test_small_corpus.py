@@ -110,6 +110,24 @@ def test_the_count_is_what_matched(service: SearchService, mode: Mode) -> None:
     assert results.total == len(results.hits)
 
 
+def test_a_semantic_ranking_ends_at_its_last_match_and_has_no_holes(tmp_path: Path) -> None:
+    # "Curves in context" holds no word of the query and is below the floor by meaning (cosine 0.32),
+    # yet nearer to "long" than the automobile paper that holds the word (0.27): semantic mode keeps it,
+    # and the list ends with that least similar match.
+    context = IndexDoc("2401.00009", "Curves in context", "Distance of curves.", ("Ada Byron",))
+    build(tmp_path, [*PAPERS, context])
+    holder = IndexHolder(IndexStore(tmp_path), check_every=0)
+    service = SearchService(holder, ConceptModel, paper_authors=lambda ids: {i: [] for i in ids})
+    floor = semantic_floor(ConceptModel.key)
+    cosine = float(ConceptModel().embed_query("Curves in context. Distance of curves.")[4])
+    assert floor is not None and cosine < floor
+    dense = service.search("long", mode=Mode.dense)
+    assert ids(dense) == ["2401.00006", "2401.00008", "2401.00009", "2401.00003"]
+    assert dense.total == 4
+    # Hybrid ranks by words too, and there a paper without the word still needs the floor.
+    assert "2401.00009" not in ids(service.search("long"))
+
+
 def test_only_related_papers_are_said_to_be_so(service: SearchService) -> None:
     results = service.search("car")  # no paper has the word; one is about automobiles
     assert ids(results) == ["2401.00003"] and results.total == 1

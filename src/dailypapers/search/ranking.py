@@ -35,6 +35,18 @@ def kept(typed: np.ndarray, passage: np.ndarray, dense: np.ndarray, cutoff: floa
     return np.asarray(typed | (np.maximum(passage, dense) >= cutoff))
 
 
+def nearer_than_a_match(keep: np.ndarray, cosines: np.ndarray) -> np.ndarray:
+    """A ranking by meaning without holes: every paper nearer to the query than some match is kept too.
+
+    The floor then only ends a semantic list, after the least similar paper that holds a query word or
+    reaches the floor, and never drops a paper from inside it: a paper shown is never less similar than
+    one left out. A list with no match at all (nonsense) stays empty.
+    """
+    if not keep.any():
+        return keep
+    return np.asarray(keep | (cosines > cosines[keep].min()))
+
+
 def newest(index: OpenIndex, rows: np.ndarray, count: int) -> list[int]:
     """The ``count`` most recently published of ``rows`` (undated last)."""
     if count <= 0 or len(rows) == 0:
@@ -53,4 +65,4 @@ def papers_of(names: Sequence[NameInQuery]) -> np.ndarray:
     return np.unique(np.concatenate([name.rows for name in names]))
 
 
-__all__ = ["NOTHING", "Ranking", "kept", "newest", "papers_of"]
+__all__ = ["NOTHING", "Ranking", "kept", "nearer_than_a_match", "newest", "papers_of"]

@@ -59,7 +59,7 @@ from dailypapers.search.lexical import (
 )
 from dailypapers.search.names import NameInQuery, display_name, find_names, without_names
 from dailypapers.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query
-from dailypapers.search.ranking import NOTHING, Ranking, kept, newest, papers_of
+from dailypapers.search.ranking import NOTHING, Ranking, kept, nearer_than_a_match, newest, papers_of
 from dailypapers.search.relevance import semantic_floor
 
 if TYPE_CHECKING:
@@ -507,6 +507,7 @@ class SearchService:
         rows, cosines = self.dense(index, vector, allowed, depth)
         _, typed = bm25_and_matches(index, {}, query_term_ids(index, text), rows)
         keep = kept(typed, self.best_passages(index, vector, rows, cosines), cosines, cutoff)
+        keep = nearer_than_a_match(keep, cosines)
         items = _items(rows, cosines, {"dense": cosines}, np.flatnonzero(keep))
         return Ranking(items, np.sort(rows[keep]), keyword=int(typed.sum()))
 
