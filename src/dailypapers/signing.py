@@ -151,6 +151,10 @@ def _local_secret(data_dir: Path) -> str:
 # -- signed links ---------------------------------------------------------------------------------
 
 MAX_LINK_TOKEN_LENGTH = 512
+# How far ahead of the reader's clock a link's issue time may be: the clocks of two workers (or of a
+# worker and the scheduler) differ by a little. A link from further ahead was made by a clock that was
+# wrong, and would outlive its lifetime by as much, so it is refused.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class InvalidSignedLink(DailyPapersError):
@@ -214,8 +218,14 @@ class LinkSigner:
             raise InvalidSignedLink()
         # Exactly ``lifetime`` old still works; a second more does not.
         lifetime = kind.lifetime
-        if lifetime is not None and (issued is None or _seconds(now) - issued > lifetime.total_seconds()):
-            raise InvalidSignedLink("this link has expired", expired=True)
+        if lifetime is not None:
+            age = None if issued is None else _seconds(now) - issued
+            if age is None or age > lifetime.total_seconds():
+                raise InvalidSignedLink("this link has expired", expired=True)
+            if age < -CLOCK_SKEW.total_seconds():
+                raise InvalidSignedLink(
+                    "this link is not valid yet: it was made by a clock ahead of this server's"
+                )
         return payload[0], payload[1]
 
     def _payload(self, kind: LinkKind, token: str) -> tuple[Any, int | None]:

@@ -66,6 +66,18 @@ def test_confirmation_links_expire_after_a_week_of_the_callers_clock_not_the_sys
         assert tokens.read(Purpose.confirm, token, now=SATURDAY + timedelta(days=1)) == (1, "k")
 
 
+def test_a_link_from_a_clock_ahead_is_refused_beyond_a_few_minutes_of_skew() -> None:
+    tokens = Tokens(SECRET)
+    ahead = tokens.make(Purpose.confirm, 1, "k", now=SATURDAY + timedelta(minutes=5))
+    assert tokens.read(Purpose.confirm, ahead, now=SATURDAY) == (1, "k")
+    too_far = tokens.make(Purpose.confirm, 1, "k", now=SATURDAY + timedelta(minutes=5, seconds=1))
+    with pytest.raises(InvalidToken) as caught:
+        tokens.read(Purpose.confirm, too_far, now=SATURDAY)
+    assert not caught.value.expired and str(caught.value).startswith("this link is not valid yet")
+    # Once the reader's clock catches up, the link works for its whole lifetime.
+    assert tokens.read(Purpose.confirm, too_far, now=SATURDAY + timedelta(days=1)) == (1, "k")
+
+
 def _token_of_the_old_code(purpose: str, payload: list[object]) -> str:
     """A subscription token exactly as the code before the shared signer made it."""
     salt = "dailypapers.subscription." + purpose
