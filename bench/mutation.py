@@ -323,6 +323,10 @@ COPIED = {"src", "tests", "docs", "README.md", "DEVELOPERS.md"}
 # Tests that drive the site in another process (browser, schemathesis): the mutated code does not run
 # there, so they can only slow the run down.
 DESELECT = "not browser and not schemathesis"
+# mutmut limits a mutant's tests by CPU time, which a test waiting on a server thread that a mutant broke
+# never uses up: a wall-clock limit per test (pytest-timeout) ends such a wait, and the mutant counts as
+# killed, since its tests did not pass.
+TEST_TIMEOUT_S = 90
 
 
 @dataclass
@@ -378,7 +382,10 @@ def _snapshot(group: Group, folder: Path) -> None:
         "source_paths": ["src/dailypapers"],
         "only_mutate": list(group.modules),
         "pytest_add_cli_args_test_selection": list(group.tests),
-        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "--db=sqlite", "-k", DESELECT],
+        "pytest_add_cli_args": [
+            *("-p", "no:cacheprovider", "-q", "--db=sqlite", "-k", DESELECT),
+            *(f"--timeout={TEST_TIMEOUT_S}", "--timeout-method=thread"),
+        ],
         "use_git_change_detection": False,
         # Tests read the docs (every setting documented, the published trending constants).
         "also_copy": [name for name in sorted(COPIED) if name not in {"src", "tests"}],
