@@ -71,6 +71,7 @@ GROUPS = (
             "tests/test_docs.py",
             "tests/test_trending_rules.py",
             "tests/test_trending_policy.py",
+            "tests/test_trending_bands.py",
         ),
     ),
     Group(
