@@ -522,6 +522,48 @@ class ModerationAction(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+# --------------------------------------------------------------------------------------------------
+# The library: each account's collections of papers, with a note per paper
+# --------------------------------------------------------------------------------------------------
+
+
+class Collection(Base):
+    """A named list of papers that one account keeps. Private unless ``shared``: a shared collection
+    can be read by anyone at ``/u/NAME/c/SLUG``. ``slug`` is unique per owner; the collection whose
+    slug is ``saved`` is the account's default one, made on its first save."""
+
+    __tablename__ = "collections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("owner_id", "slug", name="uq_collections_owner_id_slug"),)
+
+
+class CollectionPaper(Base):
+    """A paper in a collection: the primary key makes saving it twice to the same collection one row."""
+
+    __tablename__ = "collection_papers"
+
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
+    )
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    added_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_collection_papers_collection_id_added_at", "collection_id", "added_at"),
+        Index("ix_collection_papers_paper_id", "paper_id"),
+    )
+
+
 # Rows as ingest reads and writes them, typed: plain dicts at run time (the hot path builds millions).
 
 
@@ -571,6 +613,8 @@ __all__ = [
     "SUBMISSION_OUTCOMES",
     "ApiToken",
     "Base",
+    "Collection",
+    "CollectionPaper",
     "Comment",
     "DigestPaper",
     "FeedEntry",

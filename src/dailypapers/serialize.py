@@ -1,12 +1,14 @@
-"""Plain-dict and BibTeX views of papers, shared by the CLI, the exports and the JSON API."""
+"""Plain-dict and BibTeX views of papers, shared by the CLI, the exports and the JSON API.
+
+The BibTeX comes from :mod:`dailypapers.citations`, so the paper page and the library's exports agree.
+"""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date, datetime
 from typing import Any
 
+from dailypapers.citations import citation_key, paper_bibtex
 from dailypapers.ingest.arxiv_ids import abs_url, html_url, pdf_url
 from dailypapers.models import Paper
 
@@ -74,64 +76,10 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
     }
 
 
-_BIBTEX_SPECIAL = re.compile(r"(?<!\\)([&%#_])")
-
-
-def _bibtex_escape(text: str) -> str:
-    # Titles and abstracts are already LaTeX; only the characters that break BibTeX outside math are escaped.
-    parts = re.split(r"(\$[^$]*\$)", text)
-    return "".join(part if part.startswith("$") else _BIBTEX_SPECIAL.sub(r"\\\1", part) for part in parts)
-
-
-# Words that make a poor citation key: "On the ...", "Towards a ...".
-_KEY_STOPWORDS = frozenset(
-    """a an and are as at be by can do does for from how in into is it its of on or our the their to
-    toward towards via what when where which why with without""".split()
-)
-
-
-def _ascii_words(text: str) -> list[str]:
-    # Erdős -> erdos: keys are ASCII so that every BibTeX tool accepts them.
-    folded = (
-        unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode("ascii")
-        for word in re.findall(r"[^\W_]+", text)
-    )
-    return [word for word in (re.sub(r"[^A-Za-z0-9]", "", w) for w in folded) if word]
-
-
-def bibtex_key(paper: Paper) -> str:
-    """``surname`` + ``year`` + first telling word of the title (``vaswani2017attention``).
-
-    A paper without authors or date (one from a copied listing) takes its key from the title alone,
-    from its first two telling words (``matryoshkarepresentation``), never an invented author or year.
-    """
-    words = [w.lower() for w in _ascii_words(paper.title or "") if w.lower() not in _KEY_STOPWORDS]
-    words = [w for w in words if len(w) > 1] or ["paper"]
-    surname = ""
-    if paper.authors:
-        names = _ascii_words(paper.authors[0])
-        surname = names[-1].lower() if names else ""
-    year = str(paper.published_at.year) if paper.published_at else ""
-    if not surname and not year:
-        return "".join(words[:2])
-    return f"{surname}{year}{words[0]}"
+# BibTeX is written by citations.py, which also writes RIS and CSL-JSON; these names stay for callers.
+bibtex_key = citation_key
 
 
 def paper_to_bibtex(paper: Paper) -> str:
-    fields: list[tuple[str, str]] = [
-        ("title", "{" + _bibtex_escape(paper.title) + "}"),
-        ("author", " and ".join(paper.authors or [])),
-    ]
-    if paper.published_at:
-        fields.append(("year", str(paper.published_at.year)))
-    if paper.arxiv_id:
-        fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
-        if paper.primary_category:
-            fields.append(("primaryClass", paper.primary_category))
-        fields.append(("url", abs_url(paper.arxiv_id)))
-    if paper.doi:
-        fields.append(("doi", paper.doi))
-    if paper.journal_ref:
-        fields.append(("note", _bibtex_escape(paper.journal_ref)))
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
-    return f"@misc{{{bibtex_key(paper)},\n{body}\n}}\n"
+    """A paper as a BibTeX ``@misc`` entry (the paper page, the API and ``dailypapers export``)."""
+    return paper_bibtex(paper)

@@ -11,10 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dailypapers.community import discussion
+from dailypapers.community import discussion, library
 from dailypapers.config import Settings
 from dailypapers.models import (
     ApiToken,
+    Collection,
+    CollectionPaper,
     Comment,
     FeedEntry,
     ModerationAction,
@@ -24,10 +26,18 @@ from dailypapers.models import (
     Vote,
 )
 from dailypapers.web import account_page, community, sign_in, submit, subscriptions
+from dailypapers.web import library as library_pages
 from tests.community.support import HF_PAPER, NOW, Clock, app_client, csrf_of, log_in, make_token, make_user
 from tests.web.pagecheck import assert_page_hygiene, parse, text_of
 
-FORM_ROUTERS = (sign_in.router, account_page.router, community.router, submit.router, subscriptions.router)
+FORM_ROUTERS = (
+    sign_in.router,
+    account_page.router,
+    community.router,
+    submit.router,
+    subscriptions.router,
+    library_pages.router,
+)
 # Posts whose secret token in the address is the whole credential: confirming a subscription from its mail,
 # and RFC 8058's one-click unsubscribe, which a mail client sends without cookies or form fields.
 TOKEN_IS_THE_CREDENTIAL = {"/subscriptions/confirm/{token}", "/subscriptions/unsubscribe/{token}"}
@@ -48,7 +58,18 @@ def concrete(path: str, ids: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)(?::path)?\}", lambda m: ids[m.group(1)], path)
 
 
-COUNTED = (User, UserSession, ApiToken, Vote, Comment, ModerationAction, Subscription, FeedEntry)
+COUNTED = (
+    User,
+    UserSession,
+    ApiToken,
+    Vote,
+    Comment,
+    ModerationAction,
+    Subscription,
+    FeedEntry,
+    Collection,
+    CollectionPaper,
+)
 
 
 def snapshot(sessions: sessionmaker[Session]) -> tuple[int, ...]:
@@ -66,6 +87,10 @@ def world(papers: sessionmaker[Session]) -> dict[str, str]:
         comment_id = discussion.post_comment(
             session, user=target, paper_id=HF_PAPER, text="hello", parent_id=None, now=NOW
         )
+    with papers.begin() as session:
+        kept = library.create_collection(session, user=admin, name="Kept", now=NOW)
+        library.add_paper(session, user=admin, collection_id=kept.id, paper_id=HF_PAPER, now=NOW)
+        collection_id = kept.id
     make_token(papers, admin)
     with papers() as session:
         token_id = session.scalar(select(ApiToken.id))
@@ -73,6 +98,7 @@ def world(papers: sessionmaker[Session]) -> dict[str, str]:
         "paper_id": HF_PAPER,
         "comment_id": str(comment_id),
         "token_id": str(token_id),
+        "collection_id": str(collection_id),
         "username": "ada",
         "token": "WzEsImFkYUBleGFtcGxlLm9yZyIsMTc4NTU4NTYwMF0.forged",
     }
@@ -92,6 +118,9 @@ def test_every_form_refuses_a_post_without_a_valid_token(
             url = concrete(path, world)
             fields = {
                 "text": "x",
+                "note": "x",
+                "shared": "yes",
+                "confirmed": "yes",
                 "action": "add",
                 "reason": "r",
                 "role": "user",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dailypapers.db import bulk_insert, chunked, upsert_insert
 from dailypapers.models import (
     PAPER_VALUE_FIELDS,
+    CollectionPaper,
     Comment,
     DigestPaper,
     FeedEntry,
@@ -45,6 +46,7 @@ ACTIVITY = cast(Table, PaperActivity.__table__)
 SUBMISSIONS = cast(Table, Submission.__table__)
 DIGEST_PAPERS = cast(Table, DigestPaper.__table__)
 MODERATION_LOG = cast(Table, ModerationAction.__table__)
+COLLECTION_PAPERS = cast(Table, CollectionPaper.__table__)
 
 _PAPER_COLUMNS = [c.name for c in PAPERS.columns]
 _UPDATABLE = [name for name in _PAPER_COLUMNS if name not in {"id", "first_seen_at"}]
@@ -199,8 +201,9 @@ def merge_local_paper(session: Session, *, local_id: str, arxiv_id: str, now: da
     the same title, creating the arXiv paper from it when there is none yet.
 
     Everything people attached to the local paper follows it: sources, feed entry, votes, comments,
-    submission, digest history and moderation log (where the arXiv paper already has a feed entry or
-    a submission of its own, that one stays). The local id becomes an alias of the arXiv paper, so
+    submission, digest history, places in collections (notes included) and moderation log (where the
+    arXiv paper already has a feed entry or a submission of its own, or is in the collection already,
+    that one stays). The local id becomes an alias of the arXiv paper, so
     links to it keep working. This is the one write that spans the community tables: a merge must move
     them in the same transaction as the paper, or a vote could end up pointing at nothing.
 
@@ -228,6 +231,7 @@ def merge_local_paper(session: Session, *, local_id: str, arxiv_id: str, now: da
             session.execute(update(table).where(table.c.paper_id == local_id).values(paper_id=arxiv_id))
     _move_unique_rows(session, VOTES, "user_id", local_id, arxiv_id)
     _move_unique_rows(session, DIGEST_PAPERS, "subscription_id", local_id, arxiv_id)
+    _move_unique_rows(session, COLLECTION_PAPERS, "collection_id", local_id, arxiv_id)
     for table in (COMMENTS, MODERATION_LOG, ALIASES):
         session.execute(update(table).where(table.c.paper_id == local_id).values(paper_id=arxiv_id))
     _merge_activity(session, local_id, arxiv_id)

@@ -40,7 +40,9 @@ from dailypapers.web import (
     account_page,
     api,
     api_community,
+    api_library,
     community,
+    library,
     pages,
     search_page,
     sign_in,
@@ -61,9 +63,9 @@ The JSON API of a Daily Papers server.
 shape), so clients written for it work here. Errors are JSON objects `{"error": "...", "status": N}`.
 Every GET endpoint may be called from any origin (CORS).
 
-Reading needs nothing. Upvoting, commenting and submitting papers need a personal API token, sent as
-`Authorization: Bearer dp_...`; make one on your account page (`/account`) or with
-`dailypapers users token NAME`.
+Reading needs nothing, but for private collections. Upvoting, commenting, submitting papers and changing
+your collections need a personal API token, sent as `Authorization: Bearer dp_...`; make one on your
+account page (`/account`) or with `dailypapers users token NAME`.
 """
 
 
@@ -135,6 +137,8 @@ def _add_routes(app: FastAPI, renderer: Renderer, *, swagger: bool) -> None:
     app.include_router(account_page.router)
     app.include_router(community.router)
     app.include_router(submit.router)
+    app.include_router(library.router)
+    app.include_router(api_library.router)
 
 
 def create_app(

@@ -255,11 +255,9 @@ def profile(
         )
         comments = store.user_comments(session, user_id=user.id, limit=PROFILE_ITEMS)
         titles = store.paper_texts(session, ids=[c.paper_id for c in comments])
-        voted = (
-            store.voted_ids(session, user_id=viewer.user.id, paper_ids=[c.id for c in submitted + upvoted])
-            if viewer is not None
-            else set()
-        )
+        shown = [c.id for c in submitted + upvoted]
+        voted = store.voted_ids(session, user_id=viewer.user.id, paper_ids=shown) if viewer else set()
+        saved = store.saved_ids(session, owner_id=viewer.user.id, paper_ids=shown) if viewer else set()
     return render_page(
         request,
         renderer,
@@ -273,6 +271,7 @@ def profile(
         comments=comments,
         titles={paper_id: title for paper_id, (title, _) in titles.items()},
         voted=voted,
+        saved=saved,
     )
 
 

@@ -78,12 +78,15 @@ def remember_view(response: Response, view: str, chosen: bool) -> Response:
 def _personal_context(
     sessions: sessionmaker[Session], personal: Personal | None, cards: list[PaperCard]
 ) -> dict[str, Any]:
-    """The viewer, their CSRF token and which of ``cards`` they upvoted (nothing for anonymous pages)."""
+    """The viewer, their CSRF token and which of ``cards`` they upvoted and saved (nothing for anonymous
+    pages)."""
     if personal is None:
-        return {"voted": set()}
+        return {"voted": set(), "saved": set()}
+    ids = [c.id for c in cards]
     with sessions() as session:
-        voted = store.voted_ids(session, user_id=personal.user.id, paper_ids=[c.id for c in cards])
-    return {"voted": voted, **personal.context()}
+        voted = store.voted_ids(session, user_id=personal.user.id, paper_ids=ids)
+        saved = store.saved_ids(session, owner_id=personal.user.id, paper_ids=ids)
+    return {"voted": voted, "saved": saved, **personal.context()}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -400,6 +403,9 @@ def _paper_page(
         moderator = personal is not None and personal.user.is_moderator
         threads = build_threads(store.paper_comments(session, paper_id=paper_id), show_hidden=moderator)
         voted = personal is not None and store.has_voted(session, user_id=personal.user.id, paper_id=paper_id)
+        saved = personal is not None and bool(
+            store.saved_ids(session, owner_id=personal.user.id, paper_ids=[paper_id])
+        )
         links = _outside_links(paper)
         sources = sorted(s.source for s in paper.sources)
         context = {
@@ -423,6 +429,7 @@ def _paper_page(
             "upstream_upvotes": feed.upvotes if feed else 0,
             "upstream_comments": feed.num_comments if feed else 0,
             "voted": {paper_id} if voted else set(),
+            "saved": {paper_id} if saved else set(),
         }
     similar = _similar(search, sessions, paper_id)
     return html_page(

@@ -126,6 +126,61 @@ function enhanceVotes() {
   });
 }
 
+// Save buttons keep a paper in the reader's Saved collection without reloading the page, as upvotes do;
+// without this script the form posts and comes back. Every Save button of the same paper on the page
+// follows, and a refusal (a suspended account) is explained beside the button.
+function setSaved(form, saved) {
+  form.querySelector("input[name=action]").value = saved ? "remove" : "add";
+  var button = form.querySelector("button");
+  button.setAttribute("aria-pressed", saved ? "true" : "false");
+  button.title = saved ? "Take it out of your Saved collection" : "Keep it in your Saved collection";
+  var label = form.querySelector(".save-label");
+  if (label) label.textContent = label.getAttribute(saved ? "data-on" : "data-off");
+}
+
+function enhanceSaves() {
+  document.querySelectorAll("form.save-form").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button");
+      if (button.disabled) return;
+      button.disabled = true;
+      var action = form.getAttribute("action");
+      fetch(action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      })
+        .then(function (response) {
+          var type = response.headers.get("content-type") || "";
+          if (type.indexOf("application/json") !== 0) throw new Error("not a save answer");
+          return response.json().then(function (body) {
+            if (response.ok) return body;
+            if (response.status === 403 && body.error) {
+              showVoteProblem(form, body.error);
+              button.disabled = false;
+              return null;
+            }
+            throw new Error("save refused");
+          });
+        })
+        .then(function (result) {
+          if (result === null) return;
+          document.querySelectorAll("form.save-form").forEach(function (other) {
+            if (other.getAttribute("action") === action) setSaved(other, result.saved);
+          });
+          var note = form.querySelector(".vote-problem");
+          if (note) note.remove();
+          button.disabled = false;
+        })
+        .catch(function () {
+          form.submit(); // let the server answer with a page (log-in, error, ...)
+        });
+    });
+  });
+}
+
 // Cards or compact lines: the links work without this script (?view=, kept in a cookie by the server);
 // with it the list switches in place and the same cookie keeps the choice.
 function enhanceViewToggle() {
@@ -166,6 +221,7 @@ document.addEventListener("DOMContentLoaded", function () {
   addCopyButtons();
   searchShortcut();
   enhanceVotes();
+  enhanceSaves();
   enhanceViewToggle();
   fillTimeZone();
 });
