@@ -141,6 +141,17 @@ EQUIVALENT: dict[str, str] = {
         "inside `version != current_version`, `>=` and `>` give the same answer",
         "x__is_newer__mutmut_13",
     ),
+    **_equivalent(
+        "ingest.merge",
+        "typing.cast does nothing at run time, whatever type it names",
+        "xǁPreparedǁfrom_wire__mutmut_19",
+    ),
+    **_equivalent(
+        "ingest.merge",
+        "the title hash is recomputed even when the title is unchanged, and the hash of a title is the one "
+        "it already has",
+        *(f"x_merge_paper__mutmut_{n}" for n in (89, 90, 91, 93, 94, 95)),
+    ),
     # votes and comments
     **_equivalent(
         "store.community",

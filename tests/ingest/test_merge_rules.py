@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import pickle
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers import store
-from dailypapers.ingest.merge import Prepared, prepare, record_values
+from dailypapers.ingest.merge import (
+    Prepared,
+    differs,
+    merge_paper,
+    new_paper_state,
+    prepare,
+    record_values,
+    title_hash,
+)
 from dailypapers.ingest.pipeline import Ingestor, IngestReport
 from dailypapers.ingest.records import FeedRecord, PaperRecord, Source, Version
-from dailypapers.models import Paper
+from dailypapers.models import Paper, PaperState
 from dailypapers.store.papers import PAPER_VALUE_FIELDS
 
 NOW = datetime(2026, 6, 13, 9, 0, tzinfo=UTC)
@@ -354,3 +363,41 @@ def test_a_prepared_record_crosses_processes_unchanged() -> None:
         prepared = prepare(record)
         wire = pickle.loads(pickle.dumps(prepared.to_wire(), protocol=pickle.HIGHEST_PROTOCOL))
         assert Prepared.from_wire(wire) == prepared
+
+
+def test_a_wire_tuple_missing_a_value_is_refused() -> None:
+    # A tuple from a parser process of another build must not shift every later field by one.
+    *head, values = prepare(arxiv()).to_wire()
+    with pytest.raises(ValueError):
+        Prepared.from_wire((*head, values[:-1]))
+
+
+# -- the merge itself, without a database -----------------------------------------------------------
+
+
+def _state(**changes: Any) -> PaperState:
+    state = new_paper_state(ID, prepare(arxiv()), NOW)
+    state.update(changes)  # type: ignore[typeddict-item]
+    return state
+
+
+def test_a_naive_stored_time_is_read_as_utc() -> None:
+    # SQLite gives naive datetimes back: the merge must still see V2 as later than a stored V1.
+    current = _state(updated_at=V1.replace(tzinfo=None))
+    merged = merge_paper(current, record_values(arxiv(title="Sparse Attention, Revised", updated=V2)))
+    assert merged["title"] == "Sparse Attention, Revised"
+    assert merged["updated_at"] == V2
+    again = merge_paper(current, record_values(arxiv(updated=V1)))
+    assert not differs(current, again)
+
+
+def test_a_known_arxiv_id_is_never_replaced_by_another_records() -> None:
+    merged = merge_paper(_state(), record_values(arxiv(arxiv_id="2405.99999", updated=V2)))
+    assert merged["arxiv_id"] == ID
+    assert merge_paper(_state(arxiv_id=None), record_values(arxiv()))["arxiv_id"] == ID
+
+
+def test_a_paper_stored_without_a_title_hash_gets_one() -> None:
+    current = cast(PaperState, {k: v for k, v in _state().items() if k != "title_hash"})
+    merged = merge_paper(current, record_values(arxiv()))
+    assert merged["title_hash"] == title_hash(TITLE)

@@ -231,19 +231,17 @@ def _merge_described_fields(
 def _merge_version_and_date(
     merged: PaperState, current: PaperState, incoming: PaperValues, *, newer: bool
 ) -> None:
-    """A newer record sets the version and update time it gives; any other only fills missing ones
-    (an undated record's publication time stands in for its update time)."""
+    """A newer record sets the version and update time it gives; any other only fills a missing update
+    time (an undated record's publication time stands in for it). A record with a version is always
+    newer than a paper without one (``_is_newer``), so only a newer record ever sets the version."""
     version, updated = incoming["version"], incoming["updated_at"] or incoming["published_at"]
     if newer:
         if version is not None:
             merged["version"] = version
         if incoming["updated_at"] is not None:
             merged["updated_at"] = incoming["updated_at"]
-    else:
-        if current.get("version") is None and version is not None:
-            merged["version"] = version
-        if not current.get("updated_at") and updated:
-            merged["updated_at"] = updated
+    elif not current.get("updated_at") and updated:
+        merged["updated_at"] = updated
 
 
 def _merge_extra(current: dict[str, Any], incoming: dict[str, Any], *, newer: bool) -> dict[str, Any]:
